@@ -1,0 +1,1 @@
+//! Live DNS observation (issue 6): not yet implemented.

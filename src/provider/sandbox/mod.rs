@@ -1,0 +1,1 @@
+//! The sandbox world (issue 4): not yet implemented.

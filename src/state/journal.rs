@@ -1,0 +1,146 @@
+//! The [`Journal`]: what the tool remembers between runs (DESIGN.md §5). Baselines (what destroy
+//! and rollback restore), every step's write-ahead intent with its idempotency token and its
+//! outcome, and the instants that time gates are computed from. The planner reads it; only the
+//! engine writes it (atomically, under a lock).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Action, ActionResult, RecordRef, Timestamp, Ttl, ZoneName};
+
+pub const JOURNAL_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Journal {
+    pub format_version: u32,
+    /// Random id fixed when the journal is created; a plan made against another lineage is refused.
+    pub lineage: String,
+    /// Incremented by every write; a saved plan made at another serial is stale.
+    pub serial: u64,
+    #[serde(default)]
+    pub zones: BTreeMap<ZoneName, ZoneJournal>,
+    #[serde(default)]
+    pub domains: BTreeMap<ZoneName, DomainJournal>,
+}
+
+impl Journal {
+    pub fn new(lineage: impl Into<String>) -> Self {
+        Journal {
+            format_version: JOURNAL_FORMAT_VERSION,
+            lineage: lineage.into(),
+            serial: 0,
+            zones: BTreeMap::new(),
+            domains: BTreeMap::new(),
+        }
+    }
+
+    pub fn zone(&self, name: &ZoneName) -> Option<&ZoneJournal> {
+        self.zones.get(name)
+    }
+
+    pub fn domain(&self, name: &ZoneName) -> Option<&DomainJournal> {
+        self.domains.get(name)
+    }
+}
+
+/// What the journal remembers of one hosted zone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ZoneJournal {
+    /// The zone as it was before the tool first changed it. Written before the first change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+    /// Instants gates are computed from, first time each condition was observed.
+    #[serde(default)]
+    pub marks: BTreeMap<Mark, Timestamp>,
+    /// Every step run, in order: intent first (write-ahead), outcome after.
+    #[serde(default)]
+    pub steps: Vec<StepRecord>,
+}
+
+/// What the journal remembers of one registrar-only domain (seed 003).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DomainJournal {
+    #[serde(default)]
+    pub marks: BTreeMap<Mark, Timestamp>,
+    /// When each registrar key (by key tag and public key) was first seen at the registrar.
+    #[serde(default)]
+    pub key_added_at: BTreeMap<String, Timestamp>,
+    #[serde(default)]
+    pub steps: Vec<StepRecord>,
+}
+
+/// The original state of a zone (the rollback of every onboarding step).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Baseline {
+    pub captured_at: Timestamp,
+    /// Every record set's original TTL (aliases have none and are not listed).
+    pub record_ttls: Vec<BaselineTtl>,
+    pub soa_ttl: Ttl,
+    pub soa_minimum: Ttl,
+    /// The largest original TTL and the record set that has it (for gate reasons).
+    pub max_ttl: Ttl,
+    pub max_ttl_record: String,
+    /// Whether the zone was already signing before the tool touched it.
+    pub was_signing: bool,
+    /// The DS TTL the parent held before the tool lowered it, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_ds_ttl: Option<Ttl>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineTtl {
+    pub record: RecordRef,
+    pub ttl: Ttl,
+}
+
+/// Conditions whose first observation time a gate depends on.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
+    /// Every lowered TTL and the SOA change were INSYNC.
+    PrepareInsync,
+    /// Signing was enabled and INSYNC (all Route 53 servers sign).
+    SigningInsync,
+    /// Every zone server served the KSK's DNSKEY with valid signatures.
+    SignedEverywhere,
+    /// The DS (or registrar key, or manual instruction) was submitted.
+    DsSubmitted,
+    /// Every parent server served the DS.
+    DsSeenEverywhere,
+    /// The DS was lengthened to its final TTL.
+    DsTtlRaised,
+    /// The DS removal was submitted.
+    DsRemovalSubmitted,
+    /// No parent server served any DS for the zone.
+    DsGoneEverywhere,
+    /// Signing was disabled and INSYNC.
+    SigningDisabledInsync,
+    /// TTLs and SOA were restored and INSYNC.
+    RestoreInsync,
+}
+
+/// One step as the engine ran it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StepRecord {
+    pub step_id: String,
+    pub action: Action,
+    /// Idempotency token, durable before the call.
+    pub token: String,
+    pub intent_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<StepOutcome>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StepOutcome {
+    pub at: Timestamp,
+    /// `Ok` with the ids to wait on, or the error message.
+    pub result: Result<ActionResult, String>,
+    /// Set when the outcome was reconstructed by observation after a crash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconciled: bool,
+}

@@ -1,0 +1,9 @@
+//! Integration-test modules, one per area.
+
+mod aws;
+mod check;
+mod config;
+mod dns;
+mod engine;
+mod plan;
+mod sandbox;
