@@ -8,3 +8,5 @@ pub mod config;
 pub mod model;
 pub mod provider;
 pub mod state;
+pub mod plan;
+pub mod render;

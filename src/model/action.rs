@@ -131,6 +131,9 @@ pub enum Action {
     /// An instruction for a person (e.g. the DS at an outside registrar). Executing it records
     /// that it was shown; its completion is observed, never assumed.
     Manual { instruction: String },
+    /// A checkpoint with no API call: done once its gates are open (DS at every parent server,
+    /// NS TTLs elapsed, …). It makes every wait of the procedure a visible step with its rule.
+    Await { milestone: String },
 }
 
 /// The action names alone, as they appear in JSON (`action` field) and tables.
@@ -156,6 +159,7 @@ pub enum ActionKind {
     AddRegistrarKey,
     RemoveRegistrarKey,
     Manual,
+    Await,
 }
 
 impl ActionKind {
@@ -178,6 +182,7 @@ impl ActionKind {
             ActionKind::AddRegistrarKey => "add_registrar_key",
             ActionKind::RemoveRegistrarKey => "remove_registrar_key",
             ActionKind::Manual => "manual",
+            ActionKind::Await => "await",
         }
     }
 }
@@ -208,12 +213,13 @@ impl Action {
             Action::AddRegistrarKey { .. } => ActionKind::AddRegistrarKey,
             Action::RemoveRegistrarKey { .. } => ActionKind::RemoveRegistrarKey,
             Action::Manual { .. } => ActionKind::Manual,
+            Action::Await { .. } => ActionKind::Await,
         }
     }
 
-    /// Whether the action changes the world (everything but `manual`).
+    /// Whether the action changes the world through an API (not `manual`, not `await`).
     pub fn is_mutating(&self) -> bool {
-        !matches!(self, Action::Manual { .. })
+        !matches!(self, Action::Manual { .. } | Action::Await { .. })
     }
 }
 

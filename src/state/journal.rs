@@ -57,6 +57,28 @@ pub struct ZoneJournal {
     /// Every step run, in order: intent first (write-ahead), outcome after.
     #[serde(default)]
     pub steps: Vec<StepRecord>,
+    /// The direction the zone is being taken (onboard or destroy) and since when. Manual steps
+    /// count as done only when shown after the direction was last set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<DirectionRecord>,
+    /// The largest DS TTL ever observed for the zone (at a parent server or in the parent API):
+    /// how long a resolver may keep the DS after it is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ds_ttl_seen: Option<Ttl>,
+}
+
+/// Which way a zone is being taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Onboard,
+    Destroy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DirectionRecord {
+    pub direction: Direction,
+    pub since: Timestamp,
 }
 
 /// What the journal remembers of one registrar-only domain (seed 003).
@@ -69,6 +91,8 @@ pub struct DomainJournal {
     pub key_added_at: BTreeMap<String, Timestamp>,
     #[serde(default)]
     pub steps: Vec<StepRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<DirectionRecord>,
 }
 
 /// The original state of a zone (the rollback of every onboarding step).
@@ -105,22 +129,34 @@ pub enum Mark {
     PrepareInsync,
     /// Signing was enabled and INSYNC (all Route 53 servers sign).
     SigningInsync,
-    /// Every zone server served the KSK's DNSKEY with valid signatures.
-    SignedEverywhere,
-    /// The DS (or registrar key, or manual instruction) was submitted.
-    DsSubmitted,
-    /// Every parent server served the DS.
+    /// Every parent server served a DS matching an active KSK.
     DsSeenEverywhere,
-    /// The DS was lengthened to its final TTL.
-    DsTtlRaised,
-    /// The DS removal was submitted.
-    DsRemovalSubmitted,
-    /// No parent server served any DS for the zone.
+    /// The DS had been at every parent server past the margin and the NS TTLs: every
+    /// validating resolver now validates the zone.
+    TrustEstablished,
+    /// A DS that had been seen everywhere vanished without the tool removing it (drift).
+    DsLost,
+    /// No parent server served any DS for the zone (after one had been seen or submitted).
     DsGoneEverywhere,
     /// Signing was disabled and INSYNC.
     SigningDisabledInsync,
-    /// TTLs and SOA were restored and INSYNC.
-    RestoreInsync,
+    /// Every registrar key of a registrar-only domain was removed.
+    KeysRemoved,
+}
+
+impl Mark {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mark::PrepareInsync => "prepare_insync",
+            Mark::SigningInsync => "signing_insync",
+            Mark::DsSeenEverywhere => "ds_seen_everywhere",
+            Mark::TrustEstablished => "trust_established",
+            Mark::DsLost => "ds_lost",
+            Mark::DsGoneEverywhere => "ds_gone_everywhere",
+            Mark::SigningDisabledInsync => "signing_disabled_insync",
+            Mark::KeysRemoved => "keys_removed",
+        }
+    }
 }
 
 /// One step as the engine ran it.

@@ -5,7 +5,7 @@ mod journal;
 mod observed;
 
 pub use journal::{
-    Baseline, BaselineTtl, DomainJournal, JOURNAL_FORMAT_VERSION, Journal, Mark, StepOutcome,
+    Baseline, BaselineTtl, Direction, DirectionRecord, DomainJournal, JOURNAL_FORMAT_VERSION, Journal, Mark, StepOutcome,
     StepRecord, ZoneJournal,
 };
 pub use observed::{

@@ -1,0 +1,201 @@
+//! Rendering for people and machines. One trait, [`Output`], with a human renderer (comfy-table
+//! per zone, `~ before -> after` diffs, a one-line summary) and a JSON renderer whose types are
+//! this module's own, versioned (`format_version`) and never the internal structs — so the
+//! planner can change without breaking a script.
+
+pub mod plan_json;
+
+use std::fmt::Write as _;
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use crate::model::Timestamp;
+use crate::plan::{Plan, Severity, StepStatus, TimelineEntry, ZonePlan};
+
+/// Something that can be shown to a person or handed to a program.
+pub trait Output {
+    /// Text for a terminal (no colour codes: colour is the caller's business).
+    fn human(&self) -> String;
+    /// The versioned JSON document.
+    fn json(&self) -> serde_json::Value;
+}
+
+/// A plan, optionally with its timeline.
+pub struct PlanOutput<'a> {
+    pub plan: &'a Plan,
+    pub timeline: Option<&'a [TimelineEntry]>,
+}
+
+fn ts(t: Option<Timestamp>) -> String {
+    t.map_or_else(|| "-".to_string(), |t| fmt_time(t))
+}
+
+/// RFC 3339 in UTC with seconds (`2026-12-01T10:00:00Z`).
+pub fn fmt_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn new_table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::ASCII_BORDERS_ONLY_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t
+}
+
+/// The first closed gate of a step, in words.
+fn gate_summary(step: &crate::plan::Step) -> String {
+    match step.gates.iter().find(|g| !g.satisfied) {
+        Some(g) => format!("{}: {}", g.rule, g.detail),
+        None if step.status == StepStatus::Done => String::new(),
+        None if step.status == StepStatus::Blocked => "after the previous step".to_string(),
+        None => "open".to_string(),
+    }
+}
+
+/// Renders one zone's plan as text.
+pub fn zone_human(z: &ZonePlan, out: &mut String) {
+    let phase = z.phase().map_or("converged", |p| p.as_str());
+    let _ = writeln!(
+        out,
+        "{} {}{} — {}, {}",
+        match z.kind {
+            crate::plan::TargetKind::Zone => "Zone",
+            crate::plan::TargetKind::Domain => "Domain",
+        },
+        z.zone,
+        z.hosted_zone_id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default(),
+        match z.direction {
+            crate::state::Direction::Onboard => "onboard",
+            crate::state::Direction::Destroy => "destroy",
+        },
+        phase
+    );
+    for i in &z.issues {
+        let sev = match i.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "  {sev}[{}]: {}", i.code, i.message);
+        let _ = writeln!(out, "    help: {}", i.help);
+    }
+    for d in &z.drift {
+        let _ = writeln!(out, "  drift: {}: expected {}, observed {} ({})", d.subject, d.expected, d.observed, d.reason);
+    }
+    if z.steps.is_empty() {
+        let _ = writeln!(out, "  nothing to do");
+        return;
+    }
+    let mut t = new_table();
+    t.set_header(vec!["step", "action", "status", "not before", "gate"]);
+    for s in &z.steps {
+        let short = s.id.strip_prefix(&format!("{}/", z.zone)).unwrap_or(&s.id);
+        t.add_row(vec![
+            short.to_string(),
+            s.kind().as_str().to_string(),
+            s.status.as_str().to_string(),
+            ts(s.not_before),
+            gate_summary(s),
+        ]);
+    }
+    for line in t.to_string().lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    for s in z.steps.iter().filter(|s| s.is_pending() && !s.changes.is_empty()) {
+        let short = s.id.strip_prefix(&format!("{}/", z.zone)).unwrap_or(&s.id);
+        let _ = writeln!(out, "  {short}:");
+        for c in &s.changes {
+            diff_lines(&c.subject, &c.before, &c.after, out);
+        }
+    }
+    for s in z.steps.iter().filter(|s| s.status == StepStatus::Ready) {
+        if let crate::model::Action::Manual { instruction } = &s.action {
+            let _ = writeln!(out, "  instruction: {instruction}");
+        }
+    }
+}
+
+/// `~ subject: before -> after`, or a `similar` line diff for multi-value changes.
+fn diff_lines(subject: &str, before: &str, after: &str, out: &mut String) {
+    if !before.contains("; ") && !after.contains("; ") {
+        let _ = writeln!(out, "    ~ {subject}: {before} -> {after}");
+        return;
+    }
+    let _ = writeln!(out, "    ~ {subject}:");
+    let b = before.replace("; ", "\n") + "\n";
+    let a = after.replace("; ", "\n") + "\n";
+    let diff = similar::TextDiff::from_lines(&b, &a);
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => "-",
+            similar::ChangeTag::Insert => "+",
+            similar::ChangeTag::Equal => " ",
+        };
+        let _ = write!(out, "      {sign} {change}");
+    }
+}
+
+/// `3 to change, 2 waiting until …` over the whole plan.
+pub fn summary(plan: &Plan) -> String {
+    let ready = plan.ready_steps().count();
+    let pending: usize = plan.zones.iter().map(|z| z.pending().count()).sum();
+    let waiting = pending - ready;
+    let errors = plan.zones.iter().filter(|z| z.has_errors()).count();
+    let mut s = if pending == 0 {
+        "No changes: reality matches the desired state.".to_string()
+    } else {
+        format!("Plan: {ready} ready to run, {waiting} waiting")
+    };
+    if pending > 0 {
+        match plan.next_gate_time() {
+            Some(t) if waiting > 0 => {
+                let _ = write!(s, " (next gate opens at {})", fmt_time(t));
+            }
+            _ => {}
+        }
+        s.push('.');
+    }
+    if errors > 0 {
+        let _ = write!(s, " {errors} zone(s) need a person's decision.");
+    }
+    s
+}
+
+impl Output for PlanOutput<'_> {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        for z in &self.plan.zones {
+            zone_human(z, &mut out);
+            out.push('\n');
+        }
+        if let Some(tl) = self.timeline {
+            out.push_str(&timeline_human(tl));
+            out.push('\n');
+        }
+        out.push_str(&summary(self.plan));
+        out.push('\n');
+        out
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::to_value(plan_json::PlanDoc::new(self.plan, self.timeline)).unwrap_or_default()
+    }
+}
+
+/// The timeline as a table.
+pub fn timeline_human(tl: &[TimelineEntry]) -> String {
+    let mut out = String::from("Timeline (earliest, if every gate opens as soon as its rule allows):\n");
+    let mut t = new_table();
+    t.set_header(vec!["earliest", "zone", "step", "rule"]);
+    for e in tl {
+        let short = e.step.strip_prefix(&format!("{}/", e.zone)).unwrap_or(&e.step);
+        t.add_row(vec![fmt_time(e.earliest), e.zone.to_string(), short.to_string(), format!("{}: {}", e.rule, e.detail)]);
+    }
+    for line in t.to_string().lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    if let (Some(first), Some(last)) = (tl.first(), tl.last()) {
+        let secs = crate::model::Secs::between(first.earliest, last.earliest);
+        let _ = writeln!(out, "  earliest completion: {} ({} from the first step)", fmt_time(last.earliest), secs.human());
+    }
+    out
+}
