@@ -6,7 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod model;
-pub mod provider;
-pub mod state;
 pub mod plan;
+pub mod provider;
 pub mod render;
+pub mod state;

@@ -9,7 +9,9 @@ use crate::model::{Action, Dnskey, Timestamp, ZoneName};
 use crate::state::{Direction, DomainJournal, DomainObs, Mark, RegistrarKeyObs};
 
 use super::gates::{Draft, Marks, observable, time_gate};
-use super::{Issue, JournalUpdate, Mode, Phase, PlanInput, Severity, TargetKind, ZonePlan, finish_steps};
+use super::{
+    Issue, JournalUpdate, Mode, Phase, PlanInput, Severity, TargetKind, ZonePlan, finish_steps,
+};
 
 /// The journal key of a registrar key: key tag and the start of the public key.
 pub(crate) fn key_id(k: &Dnskey) -> String {
@@ -48,7 +50,9 @@ pub(crate) fn plan_domain(
             severity: Severity::Warning,
             code: "PLAN010".into(),
             message: format!("domain `{name}` is in the journal but no longer in the config"),
-            help: format!("run `dnssec-pilot destroy --zone {name}` to remove its registrar keys safely"),
+            help: format!(
+                "run `dnssec-pilot destroy --zone {name}` to remove its registrar keys safely"
+            ),
         });
         return (zp, updates);
     }
@@ -108,11 +112,23 @@ pub(crate) fn plan_domain(
         Some(op) => observable(
             "registrar-one-operation",
             false,
-            format!("registrar operation {} ({}) is {:?}; Route 53 Domains takes one key at a time", op.id, op.kind, op.status),
+            format!(
+                "registrar operation {} ({}) is {:?}; Route 53 Domains takes one key at a time",
+                op.id, op.kind, op.status
+            ),
         ),
-        None => observable("registrar-one-operation", true, "no registrar operation in flight"),
+        None => observable(
+            "registrar-one-operation",
+            true,
+            "no registrar operation in flight",
+        ),
     };
-    for op in reg.operations.iter().filter(|o| matches!(o.status, crate::state::OperationStatus::Error | crate::state::OperationStatus::Failed)) {
+    for op in reg.operations.iter().filter(|o| {
+        matches!(
+            o.status,
+            crate::state::OperationStatus::Error | crate::state::OperationStatus::Failed
+        )
+    }) {
         zp.issues.push(Issue {
             severity: Severity::Warning,
             code: "PLAN013".into(),
@@ -121,23 +137,45 @@ pub(crate) fn plan_domain(
                 op.id,
                 op.kind,
                 op.status,
-                op.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                op.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             ),
-            help: "read the registry's message; apply submits the key again once the cause is fixed".into(),
+            help:
+                "read the registry's message; apply submits the key again once the cause is fixed"
+                    .into(),
         });
     }
 
     let mut drafts = Vec::new();
-    let ctx = DomainCtx { name, now, safety: &safety, marks: &marks, direction_since, dj: &dj };
+    let ctx = DomainCtx {
+        name,
+        now,
+        safety: &safety,
+        marks: &marks,
+        direction_since,
+        dj: &dj,
+    };
     match (direction, spec) {
         (Direction::Onboard, Some(spec)) => {
             let wanted = wanted_keys(spec, obs, &mut zp.issues, name);
-            onboard(&ctx, &wanted, &reg.keys, obs, &op_gate, &mut drafts, &mut zp.issues);
+            onboard(
+                &ctx,
+                &wanted,
+                &reg.keys,
+                obs,
+                &op_gate,
+                &mut drafts,
+                &mut zp.issues,
+            );
         }
         _ => {
             let gone = reg.keys.is_empty();
             if gone {
-                if marks.get(Mark::KeysRemoved.as_str()).is_none() && (!dj.steps.is_empty() || !dj.key_added_at.is_empty()) {
+                if marks.get(Mark::KeysRemoved.as_str()).is_none()
+                    && (!dj.steps.is_empty() || !dj.key_added_at.is_empty())
+                {
                     updates.push(JournalUpdate::SetMark {
                         zone: name.clone(),
                         target: TargetKind::Domain,
@@ -173,26 +211,43 @@ struct DomainCtx<'a> {
 }
 
 /// The keys the config wants at the registrar: given ones, or the zone's served SEP keys.
-fn wanted_keys(spec: &DomainSpec, obs: &DomainObs, issues: &mut Vec<Issue>, name: &ZoneName) -> Vec<Dnskey> {
+fn wanted_keys(
+    spec: &DomainSpec,
+    obs: &DomainObs,
+    issues: &mut Vec<Issue>,
+    name: &ZoneName,
+) -> Vec<Dnskey> {
     let mut out: Vec<Dnskey> = Vec::new();
     for k in &spec.registrar_keys {
         match k {
             RegistrarKeySpec::Key(k) => out.push(k.clone()),
             RegistrarKeySpec::FromDns => {
                 // SEP keys served by every answering zone server.
-                let mut answering = obs.live.zone_servers.iter().filter_map(|s| s.result.as_ref().ok());
+                let mut answering = obs
+                    .live
+                    .zone_servers
+                    .iter()
+                    .filter_map(|s| s.result.as_ref().ok());
                 let Some(first) = answering.next() else {
                     issues.push(Issue {
                         severity: Severity::Error,
                         code: "PLAN014".into(),
                         message: format!("`from_dns` for `{name}` but no zone server answered"),
-                        help: "check the zone's name servers, or list the keys in the config".into(),
+                        help: "check the zone's name servers, or list the keys in the config"
+                            .into(),
                     });
                     continue;
                 };
                 let rest: Vec<_> = answering.collect();
-                for k in first.dnskeys.iter().filter(|k| k.is_sep() && k.is_zone_key()) {
-                    if rest.iter().all(|a| a.dnskeys.iter().any(|o| same_key(o, k))) {
+                for k in first
+                    .dnskeys
+                    .iter()
+                    .filter(|k| k.is_sep() && k.is_zone_key())
+                {
+                    if rest
+                        .iter()
+                        .all(|a| a.dnskeys.iter().any(|o| same_key(o, k)))
+                    {
                         out.push(k.clone());
                     }
                 }
@@ -214,7 +269,10 @@ fn onboard(
     issues: &mut Vec<Issue>,
 ) {
     let limit = registrar_key_limit(cx.name);
-    let to_add: Vec<&Dnskey> = wanted.iter().filter(|w| !have.iter().any(|h| same_key(&h.key, w))).collect();
+    let to_add: Vec<&Dnskey> = wanted
+        .iter()
+        .filter(|w| !have.iter().any(|h| same_key(&h.key, w)))
+        .collect();
     if have.len() + to_add.len() > limit {
         issues.push(Issue {
             severity: Severity::Error,
@@ -233,7 +291,12 @@ fn onboard(
         let present = have.iter().any(|h| same_key(&h.key, w));
         let tag = w.key_tag().unwrap_or(0);
         let served = obs.live.dnskey_at_every_zone_server(w);
-        let answering = obs.live.zone_servers.iter().filter(|s| s.result.is_ok()).count();
+        let answering = obs
+            .live
+            .zone_servers
+            .iter()
+            .filter(|s| s.result.is_ok())
+            .count();
         drafts.push(
             Draft::new(
                 format!("{}/add_registrar_key/{tag}", cx.name),
@@ -263,7 +326,10 @@ fn onboard(
         .iter()
         .map(|w| format!("key_added:{}", key_id(w)))
         .max_by_key(|m| cx.marks.get(m));
-    for h in have.iter().filter(|h| !wanted.iter().any(|w| same_key(&h.key, w))) {
+    for h in have
+        .iter()
+        .filter(|h| !wanted.iter().any(|w| same_key(&h.key, w)))
+    {
         let tag = h.key.key_tag().unwrap_or(0);
         let mut d = Draft::new(
             format!("{}/remove_registrar_key/{tag}", cx.name),
@@ -283,7 +349,10 @@ fn onboard(
                 cx.now,
                 m,
                 cx.safety.registrar_key_deletion_delay,
-                format!("new key published for {}", cx.safety.registrar_key_deletion_delay.human()),
+                format!(
+                    "new key published for {}",
+                    cx.safety.registrar_key_deletion_delay.human()
+                ),
             ));
         }
         drafts.push(d);
@@ -320,7 +389,9 @@ fn destroy(
     }
     let id = format!("{}/disable_at_dns_provider", cx.name);
     let shown = cx.dj.steps.iter().any(|s| {
-        s.step_id == id && s.intent_at >= cx.direction_since && matches!(&s.outcome, Some(o) if o.result.is_ok())
+        s.step_id == id
+            && s.intent_at >= cx.direction_since
+            && matches!(&s.outcome, Some(o) if o.result.is_ok())
     });
     let delay = cx.safety.registrar_key_deletion_delay;
     drafts.push(

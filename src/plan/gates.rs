@@ -142,7 +142,12 @@ impl Draft {
         self.gates.extend(gs);
         self
     }
-    pub fn change(mut self, subject: impl Into<String>, before: impl ToString, after: impl ToString) -> Self {
+    pub fn change(
+        mut self,
+        subject: impl Into<String>,
+        before: impl ToString,
+        after: impl ToString,
+    ) -> Self {
         self.changes.push(ValueChange {
             subject: subject.into(),
             before: before.to_string(),

@@ -210,15 +210,33 @@ pub enum JournalUpdate {
     /// Record the zone's baseline (before its first change).
     Baseline { zone: ZoneName, baseline: Baseline },
     /// A condition was first observed now.
-    SetMark { zone: ZoneName, target: TargetKind, mark: Mark, at: Timestamp },
+    SetMark {
+        zone: ZoneName,
+        target: TargetKind,
+        mark: Mark,
+        at: Timestamp,
+    },
     /// A condition no longer holds (e.g. a DS vanished): its instant is forgotten.
-    ClearMark { zone: ZoneName, target: TargetKind, mark: Mark },
+    ClearMark {
+        zone: ZoneName,
+        target: TargetKind,
+        mark: Mark,
+    },
     /// The largest DS TTL observed for the zone grew.
     MaxDsTtl { zone: ZoneName, ttl: Ttl },
     /// A registrar key was first seen at the registrar.
-    KeyAdded { zone: ZoneName, key: String, at: Timestamp },
+    KeyAdded {
+        zone: ZoneName,
+        key: String,
+        at: Timestamp,
+    },
     /// The zone is now being taken this way.
-    Direction { zone: ZoneName, target: TargetKind, direction: Direction, at: Timestamp },
+    Direction {
+        zone: ZoneName,
+        target: TargetKind,
+        direction: Direction,
+        at: Timestamp,
+    },
 }
 
 /// The plan: per zone its ordered steps, plus the journal facts to record.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ActionKind, Secs, Timestamp, ZoneName};
+use crate::model::{ActionKind, Timestamp, ZoneName};
 use crate::state::Journal;
 
 use super::gates::{GateKind, Marks};
@@ -72,7 +72,9 @@ pub fn timeline(plan: &Plan, journal: &Journal) -> Vec<TimelineEntry> {
                 detail = "right after the previous step".into();
             }
             for g in step.gates.iter().filter(|g| g.kind == GateKind::Time) {
-                let Some((base, delay)) = &g.base else { continue };
+                let Some((base, delay)) = &g.base else {
+                    continue;
+                };
                 let at = match marks.get(base) {
                     Some(b) => delay.after(b),
                     None => delay.after(t),
@@ -80,7 +82,7 @@ pub fn timeline(plan: &Plan, journal: &Journal) -> Vec<TimelineEntry> {
                 if at > earliest {
                     earliest = at;
                     rule = g.rule.clone();
-                    detail = format!("{} ({} after {base})", g.detail, Secs(delay.0).human());
+                    detail = g.detail.clone();
                 }
             }
             for m in &step.produces {

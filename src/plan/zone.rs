@@ -114,7 +114,9 @@ impl Ctx<'_> {
     /// Whether any DS for the zone may be anywhere: at a parent server, in the parent API or at
     /// the registrar.
     fn any_ds(&self) -> bool {
-        self.obs.live.any_parent_ds() || !self.api_ds().is_empty() || !self.registrar_keys().is_empty()
+        self.obs.live.any_parent_ds()
+            || !self.api_ds().is_empty()
+            || !self.registrar_keys().is_empty()
     }
 
     fn ksk_matches_ds(&self, k: &KskObs, ds: &DsRecord) -> bool {
@@ -266,7 +268,12 @@ pub(crate) fn plan_zone(
 }
 
 /// The zone as it is before the tool's first change.
-fn capture_baseline(name: &ZoneName, hz: &HostedZoneObs, obs: &ZoneObs, now: Timestamp) -> Baseline {
+fn capture_baseline(
+    name: &ZoneName,
+    hz: &HostedZoneObs,
+    obs: &ZoneObs,
+    now: Timestamp,
+) -> Baseline {
     let mut record_ttls: Vec<BaselineTtl> = hz
         .record_sets
         .iter()
@@ -307,7 +314,10 @@ fn record_ds_ttl(cx: &mut Ctx<'_>) {
         ParentObs::ParentZone { ds, ds_ttl, .. } if !ds.is_empty() => *ds_ttl,
         _ => None,
     };
-    let seen = [cx.obs.live.max_parent_ds_ttl(), api].into_iter().flatten().max();
+    let seen = [cx.obs.live.max_parent_ds_ttl(), api]
+        .into_iter()
+        .flatten()
+        .max();
     if let Some(t) = seen
         && cx.zj.max_ds_ttl_seen.is_none_or(|m| t > m)
     {
@@ -344,6 +354,30 @@ fn fmt_ds(zone: &ZoneName, ds: &[DsRecord]) -> String {
         .join("; ")
 }
 
+/// The DS to publish, or what it will be once the KSKs exist.
+fn planned_ds(zone: &ZoneName, ds: &[DsRecord], spec: &ZoneSpec) -> String {
+    if ds.is_empty() {
+        let names: Vec<&str> = spec.signing.ksks.iter().map(|k| k.name.as_str()).collect();
+        format!(
+            "the DS of KSK {} (known once it is active)",
+            names.join(", ")
+        )
+    } else {
+        fmt_ds(zone, ds)
+    }
+}
+
+/// The status as Route 53 spells it.
+fn status_str(s: SigningStatus) -> &'static str {
+    match s {
+        SigningStatus::Signing => "SIGNING",
+        SigningStatus::NotSigning => "NOT_SIGNING",
+        SigningStatus::Deleting => "DELETING",
+        SigningStatus::ActionNeeded => "ACTION_NEEDED",
+        SigningStatus::InternalFailure => "INTERNAL_FAILURE",
+    }
+}
+
 /// Seed 000, forwards.
 fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
     let mut drafts = Vec::new();
@@ -358,8 +392,8 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
             Severity::Error,
             "PLAN003",
             format!(
-                "Route 53 reports signing status {:?} for `{}`{}",
-                cx.obs.dnssec.status,
+                "Route 53 reports signing status {} for `{}`{}",
+                status_str(cx.obs.dnssec.status),
                 cx.name,
                 cx.obs.dnssec.status_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
             ),
@@ -372,7 +406,12 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         .dnssec
         .ksks
         .iter()
-        .filter(|k| matches!(k.status, KskStatus::ActionNeeded | KskStatus::InternalFailure))
+        .filter(|k| {
+            matches!(
+                k.status,
+                KskStatus::ActionNeeded | KskStatus::InternalFailure
+            )
+        })
         .map(|k| format!("`{}` ({:?})", k.name, k.status))
         .collect();
     if !broken.is_empty() {
@@ -419,7 +458,7 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         cx.drift.push(Drift {
             subject: format!("signing of {}", cx.name),
             expected: "SIGNING".into(),
-            observed: format!("{:?}", cx.obs.dnssec.status),
+            observed: status_str(cx.obs.dnssec.status).into(),
             reason: "signing was turned off outside dnssec-pilot".into(),
         });
         cx.clear_mark(Mark::SigningInsync);
@@ -454,7 +493,15 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
             }
             drafts.push(d.produces(PREPARE));
         } else if let Some(rec) = cx.done_in_journal(&cx.id("lower_ttls")) {
-            drafts.push(Draft::new(cx.id("lower_ttls"), Phase::Prepare, rec.action.clone(), "record TTLs lowered to the cap").done(true));
+            drafts.push(
+                Draft::new(
+                    cx.id("lower_ttls"),
+                    Phase::Prepare,
+                    rec.action.clone(),
+                    "record TTLs lowered to the cap",
+                )
+                .done(true),
+            );
         }
         if soa_high {
             let change = SoaChange {
@@ -473,7 +520,15 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
             .change("SOA minimum", change.minimum_from.0, change.minimum_to.0);
             drafts.push(d.produces(PREPARE));
         } else if let Some(rec) = cx.done_in_journal(&cx.id("lower_soa")) {
-            drafts.push(Draft::new(cx.id("lower_soa"), Phase::Prepare, rec.action.clone(), "SOA lowered").done(true));
+            drafts.push(
+                Draft::new(
+                    cx.id("lower_soa"),
+                    Phase::Prepare,
+                    rec.action.clone(),
+                    "SOA lowered",
+                )
+                .done(true),
+            );
         }
     }
     let prepare_gate = observable(
@@ -482,12 +537,21 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         if pending_changes.is_empty() {
             "lowered TTLs and SOA INSYNC at every Route 53 server (GetChange)".to_string()
         } else {
-            format!("waiting for change(s) {} to be INSYNC (GetChange)", pending_changes.join(", "))
+            format!(
+                "waiting for change(s) {} to be INSYNC (GetChange)",
+                pending_changes.join(", ")
+            )
         },
     );
 
     // Sign (seed 000 step 2).
-    let existing = cx.obs.dnssec.ksks.iter().filter(|k| k.status != KskStatus::Deleting).count();
+    let existing = cx
+        .obs
+        .dnssec
+        .ksks
+        .iter()
+        .filter(|k| k.status != KskStatus::Deleting)
+        .count();
     let missing: Vec<_> = spec
         .signing
         .ksks
@@ -498,7 +562,11 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         cx.issue(
             Severity::Error,
             "PLAN006",
-            format!("`{}` would have {} KSKs; Route 53 allows 2", cx.name, existing + missing.len()),
+            format!(
+                "`{}` would have {} KSKs; Route 53 allows 2",
+                cx.name,
+                existing + missing.len()
+            ),
             "delete an unused KSK first, or list fewer KSKs in the config",
         );
     }
@@ -556,7 +624,9 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         .dnssec
         .ksks
         .iter()
-        .filter(|k| k.status == KskStatus::Active && spec.signing.ksks.iter().any(|s| s.name == k.name))
+        .filter(|k| {
+            k.status == KskStatus::Active && spec.signing.ksks.iter().any(|s| s.name == k.name)
+        })
         .collect();
     let enable = Draft::new(
         cx.id("enable_signing"),
@@ -569,14 +639,18 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         },
     )
     .done(signing)
-    .change("signing", format!("{:?}", cx.obs.dnssec.status), "SIGNING")
+    .change("signing", status_str(cx.obs.dnssec.status), "SIGNING")
     .gate(observable(
         "active-ksk",
         !active.is_empty(),
         "Route 53 needs an ACTIVE KSK before it signs",
     ))
     .gate(if emergency {
-        observable("prepare-insync", true, "skipped: repairing an outage comes first")
+        observable(
+            "prepare-insync",
+            true,
+            "skipped: repairing an outage comes first",
+        )
     } else {
         prepare_gate.clone()
     })
@@ -625,7 +699,14 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
     let publish_gates = publication_gates(cx, spec, &active);
     let target = ds_target(spec);
     match (&spec.trust, &cx.obs.parent) {
-        (Some(Trust::ParentZone { ds_ttl, parent, hosted_zone_id }), parent_obs) => {
+        (
+            Some(Trust::ParentZone {
+                ds_ttl,
+                parent,
+                hosted_zone_id,
+            }),
+            parent_obs,
+        ) => {
             let (api_ds, api_ttl) = match parent_obs {
                 ParentObs::ParentZone { ds, ds_ttl, .. } => (ds.clone(), *ds_ttl),
                 _ => (Vec::new(), None),
@@ -652,7 +733,11 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
                         },
                         "a low DS TTL makes a rollback fast (seed 000 step 3: 5 minutes)",
                     )
-                    .change(format!("DS TTL of {} at {parent}", cx.name), t.0, ds_ttl.0),
+                    .change(
+                        format!("DS TTL of {} at {parent}", cx.name),
+                        t.0,
+                        ds_ttl.0,
+                    ),
                 );
             }
             let d = Draft::new(
@@ -666,7 +751,7 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
                 format!("the DS in the parent zone {parent} makes validating resolvers trust the zone (seed 000 step 3)"),
             )
             .done(published)
-            .change(format!("DS of {} at {parent}", cx.name), fmt_ds(cx.name, &api_ds), fmt_ds(cx.name, &ds_records))
+            .change(format!("DS of {} at {parent}", cx.name), fmt_ds(cx.name, &api_ds), planned_ds(cx.name, &ds_records, spec))
             .gates(publish_gates)
             .produces(DS_SEEN);
             drafts.push(d);
@@ -685,19 +770,31 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
             let to_add: Vec<&KskObs> = active
                 .iter()
                 .copied()
-                .filter(|k| !reg_keys.iter().any(|r| r.key.public_key == k.dnskey.public_key && r.key.algorithm == k.dnskey.algorithm))
+                .filter(|k| {
+                    !reg_keys.iter().any(|r| {
+                        r.key.public_key == k.dnskey.public_key
+                            && r.key.algorithm == k.dnskey.algorithm
+                    })
+                })
                 .collect();
             if reg_keys.len() + to_add.len() > limit {
                 cx.issue(
                     Severity::Error,
                     "PLAN009",
-                    format!("`{}` would hold {} keys at the registrar; the .{} limit is {limit}", cx.name, reg_keys.len() + to_add.len(), cx.name.tld()),
+                    format!(
+                        "`{}` would hold {} keys at the registrar; the .{} limit is {limit}",
+                        cx.name,
+                        reg_keys.len() + to_add.len(),
+                        cx.name.tld()
+                    ),
                     "remove unused keys at the registrar first (seed 003)",
                 );
             }
             let op_gate = registrar_op_gate(cx);
             for k in &active {
-                let present = reg_keys.iter().any(|r| r.key.public_key == k.dnskey.public_key && r.key.algorithm == k.dnskey.algorithm);
+                let present = reg_keys.iter().any(|r| {
+                    r.key.public_key == k.dnskey.public_key && r.key.algorithm == k.dnskey.algorithm
+                });
                 drafts.push(
                     Draft::new(
                         cx.id(&format!("add_registrar_key/{}", k.name)),
@@ -730,13 +827,20 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
                     .produces(DS_SEEN),
                 );
             }
-            for r in reg_keys.iter().filter(|r| !active.iter().any(|k| k.dnskey.public_key == r.key.public_key)) {
+            for r in reg_keys.iter().filter(|r| {
+                !active
+                    .iter()
+                    .any(|k| k.dnskey.public_key == r.key.public_key)
+            }) {
                 if active.is_empty() {
                     break;
                 }
                 drafts.push(
                     Draft::new(
-                        cx.id(&format!("remove_registrar_key/{}", r.key.key_tag().unwrap_or(0))),
+                        cx.id(&format!(
+                            "remove_registrar_key/{}",
+                            r.key.key_tag().unwrap_or(0)
+                        )),
                         Phase::Trust,
                         Action::RemoveRegistrarKey {
                             domain: cx.name.clone(),
@@ -768,7 +872,7 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
                     "the parent is run by another registrar: a person publishes the DS (seed 000 step 3)",
                 )
                 .done(shown || ds_everywhere)
-                .change(format!("DS of {} at the parent", cx.name), "none", fmt_ds(cx.name, &ds_records))
+                .change(format!("DS of {} at the parent", cx.name), "none", planned_ds(cx.name, &ds_records, spec))
                 .gates(publish_gates)
                 .produces(DS_SEEN),
             );
@@ -814,8 +918,8 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         &cx.marks,
         cx.now,
         DS_SEEN,
-        Secs(margin.0 + u64::from(max_ns.0 .0)),
-        format!("margin + max NS TTL {} s ({})", max_ns.0 .0, max_ns.1),
+        Secs(margin.0 + u64::from(max_ns.0.0)),
+        format!("margin + max NS TTL {} s ({})", max_ns.0.0, max_ns.1),
     ))
     .produces(TRUSTED);
     if cx.has(TRUSTED) {
@@ -834,10 +938,23 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         cx.now,
         TRUSTED,
         soak,
-        format!("monitoring window {} after trust (seed 000: up to 2 weeks)", soak.human()),
+        format!(
+            "monitoring window {} after trust (seed 000: up to 2 weeks)",
+            soak.human()
+        ),
     );
-    if let (Some(Trust::ParentZone { hosted_zone_id, parent, ds_ttl }), ParentObs::ParentZone { ds, ds_ttl: api_ttl, .. }) =
-        (&spec.trust, &cx.obs.parent)
+    if let (
+        Some(Trust::ParentZone {
+            hosted_zone_id,
+            parent,
+            ds_ttl,
+        }),
+        ParentObs::ParentZone {
+            ds,
+            ds_ttl: api_ttl,
+            ..
+        },
+    ) = (&spec.trust, &cx.obs.parent)
         && spec.finally.ds_ttl != *ds_ttl
     {
         let cur = api_ttl.unwrap_or(*ds_ttl);
@@ -859,12 +976,15 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         );
     }
     if spec.finally.restore_ttls {
-        let restore = restore_changes(cx, true);
+        let projected = (!prepare_skipped).then_some(spec.ttl_max);
+        let restore = restore_changes(cx, true, projected);
         if !restore.is_empty() {
             let mut d = Draft::new(
                 cx.id("restore_ttls"),
                 Phase::Finally,
-                Action::RestoreTtls { changes: restore.clone() },
+                Action::RestoreTtls {
+                    changes: restore.clone(),
+                },
                 "the original TTLs back, capped at one week for a signed zone (seed 000 step 3)",
             )
             .gate(soak_gate.clone());
@@ -873,12 +993,15 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
             }
             drafts.push(d);
         }
-        if let Some(change) = restore_soa_change(cx, true) {
+        let projected = (!prepare_skipped).then_some((spec.soa_ttl, spec.soa_minimum));
+        if let Some(change) = restore_soa_change(cx, true, projected) {
             drafts.push(
                 Draft::new(
                     cx.id("restore_soa"),
                     Phase::Finally,
-                    Action::RestoreSoa { soa: change.clone() },
+                    Action::RestoreSoa {
+                        soa: change.clone(),
+                    },
                     "the original SOA TTL and minimum back (seed 000 step 3: optional)",
                 )
                 .change("SOA ttl", change.ttl_from.0, change.ttl_to.0)
@@ -897,7 +1020,11 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
             cx.issue(
                 Severity::Warning,
                 "PLAN011",
-                format!("{} has TTL {} above one week in a signed zone", r.record_ref(), t.0),
+                format!(
+                    "{} has TTL {} above one week in a signed zone",
+                    r.record_ref(),
+                    t.0
+                ),
                 "Route 53 limits TTLs to 604800 s in signed zones: lower it",
             );
         }
@@ -918,7 +1045,13 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<c
         && active
             .iter()
             .all(|k| cx.obs.live.dnskey_at_every_zone_server(&k.dnskey));
-    let answering = cx.obs.live.zone_servers.iter().filter(|s| s.result.is_ok()).count();
+    let answering = cx
+        .obs
+        .live
+        .zone_servers
+        .iter()
+        .filter(|s| s.result.is_ok())
+        .count();
     g.push(observable(
         "zone-signed-everywhere",
         served,
@@ -940,14 +1073,21 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<c
             })
             .max()
             .unwrap_or_default();
-        let old_max = cx.baseline.max_ttl.max(lowered_max).max(cx.baseline.soa_minimum);
+        let old_max = cx
+            .baseline
+            .max_ttl
+            .max(lowered_max)
+            .max(cx.baseline.soa_minimum);
         g.push(time_gate(
             "unsigned-cache-flush",
             &cx.marks,
             cx.now,
             PREPARE,
             old_max.secs(),
-            format!("old max TTL {} s of {}, lowered", old_max.0, cx.baseline.max_ttl_record),
+            format!(
+                "old max TTL {} s of {}, lowered",
+                old_max.0, cx.baseline.max_ttl_record
+            ),
         ));
     }
     let new_max = cx.hz.max_ttl().max(cx.hz.soa.minimum);
@@ -965,7 +1105,10 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<c
         cx.now,
         SIGNING,
         spec.safety.soak,
-        format!("monitoring window {} after signing (seed 000: 2 weeks)", spec.safety.soak.human()),
+        format!(
+            "monitoring window {} after signing (seed 000: 2 weeks)",
+            spec.safety.soak.human()
+        ),
     ));
     g
 }
@@ -975,9 +1118,16 @@ fn registrar_op_gate(cx: &Ctx<'_>) -> crate::plan::Gate {
         Some(op) => observable(
             "registrar-one-operation",
             false,
-            format!("registrar operation {} ({}) is {:?}; Route 53 Domains takes one key at a time", op.id, op.kind, op.status),
+            format!(
+                "registrar operation {} ({}) is {:?}; Route 53 Domains takes one key at a time",
+                op.id, op.kind, op.status
+            ),
         ),
-        None => observable("registrar-one-operation", true, "no registrar operation in flight"),
+        None => observable(
+            "registrar-one-operation",
+            true,
+            "no registrar operation in flight",
+        ),
     }
 }
 
@@ -997,13 +1147,24 @@ fn max_ns_ttl(cx: &Ctx<'_>) -> (Ttl, String) {
         .into_iter()
         .flatten()
         .max();
-    let m = delegation.unwrap_or_default().max(in_zone.unwrap_or_default());
+    let m = delegation
+        .unwrap_or_default()
+        .max(in_zone.unwrap_or_default());
     let fmt = |t: Option<Ttl>| t.map_or_else(|| "unknown".to_string(), |t| format!("{} s", t.0));
-    (m, format!("delegation NS TTL {}, in-zone NS TTL {}", fmt(delegation), fmt(in_zone)))
+    (
+        m,
+        format!(
+            "delegation NS TTL {}, in-zone NS TTL {}",
+            fmt(delegation),
+            fmt(in_zone)
+        ),
+    )
 }
 
-/// Record TTL changes back to the baseline (capped at one week when `signed`).
-fn restore_changes(cx: &Ctx<'_>, signed: bool) -> Vec<TtlChange> {
+/// Record TTL changes back to the baseline (capped at one week when `signed`). With
+/// `projected_cap`, TTLs not lowered yet count as lowered to it (so an onboarding plan shows its
+/// restore step from the start).
+fn restore_changes(cx: &Ctx<'_>, signed: bool, projected_cap: Option<Ttl>) -> Vec<TtlChange> {
     let mut out = Vec::new();
     for b in &cx.baseline.record_ttls {
         let Some(cur) = cx
@@ -1015,7 +1176,12 @@ fn restore_changes(cx: &Ctx<'_>, signed: bool) -> Vec<TtlChange> {
         else {
             continue;
         };
-        let target = if signed { b.ttl.min(MAX_SIGNED_TTL) } else { b.ttl };
+        let cur = projected_cap.map_or(cur, |cap| cur.min(cap));
+        let target = if signed {
+            b.ttl.min(MAX_SIGNED_TTL)
+        } else {
+            b.ttl
+        };
         // Only what the tool changed: TTLs now below their original.
         if cur < target {
             out.push(TtlChange {
@@ -1028,10 +1194,18 @@ fn restore_changes(cx: &Ctx<'_>, signed: bool) -> Vec<TtlChange> {
     out
 }
 
-fn restore_soa_change(cx: &Ctx<'_>, signed: bool) -> Option<SoaChange> {
+fn restore_soa_change(
+    cx: &Ctx<'_>,
+    signed: bool,
+    projected: Option<(Ttl, Ttl)>,
+) -> Option<SoaChange> {
     let cap = |t: Ttl| if signed { t.min(MAX_SIGNED_TTL) } else { t };
     let (ttl, minimum) = (cap(cx.baseline.soa_ttl), cap(cx.baseline.soa_minimum));
-    let soa = cx.hz.soa;
+    let mut soa = cx.hz.soa;
+    if let Some((t, m)) = projected {
+        soa.ttl = soa.ttl.min(t);
+        soa.minimum = soa.minimum.min(m);
+    }
     (soa.ttl < ttl || soa.minimum < minimum).then(|| SoaChange {
         ttl_from: soa.ttl,
         ttl_to: ttl.max(soa.ttl),
@@ -1041,8 +1215,28 @@ fn restore_soa_change(cx: &Ctx<'_>, signed: bool) -> Option<SoaChange> {
 }
 
 fn same_set(a: &[DsRecord], b: &[DsRecord]) -> bool {
-    let a: BTreeSet<_> = a.iter().map(|d| (d.key_tag, d.algorithm, d.digest_type, d.digest.to_ascii_uppercase())).collect();
-    let b: BTreeSet<_> = b.iter().map(|d| (d.key_tag, d.algorithm, d.digest_type, d.digest.to_ascii_uppercase())).collect();
+    let a: BTreeSet<_> = a
+        .iter()
+        .map(|d| {
+            (
+                d.key_tag,
+                d.algorithm,
+                d.digest_type,
+                d.digest.to_ascii_uppercase(),
+            )
+        })
+        .collect();
+    let b: BTreeSet<_> = b
+        .iter()
+        .map(|d| {
+            (
+                d.key_tag,
+                d.algorithm,
+                d.digest_type,
+                d.digest.to_ascii_uppercase(),
+            )
+        })
+        .collect();
     a == b
 }
 
@@ -1056,7 +1250,10 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
     let live_any = cx.obs.live.any_parent_ds();
     let external = matches!(cx.obs.parent, ParentObs::Unknown);
     let is_registrar = matches!(cx.obs.parent, ParentObs::Registrar(_))
-        || matches!(cx.spec.and_then(|s| s.trust.as_ref()), Some(Trust::Route53Domains));
+        || matches!(
+            cx.spec.and_then(|s| s.trust.as_ref()),
+            Some(Trust::Route53Domains)
+        );
 
     // Was a DS ever in play? Then no resolver may hold it when signing stops.
     let ds_ever = cx.zj.max_ds_ttl_seen.is_some()
@@ -1078,7 +1275,12 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
     }
 
     // Untrust.
-    if let ParentObs::ParentZone { hosted_zone_id, ds_ttl, .. } = &cx.obs.parent {
+    if let ParentObs::ParentZone {
+        hosted_zone_id,
+        ds_ttl,
+        ..
+    } = &cx.obs.parent
+    {
         let parent = cx
             .spec
             .and_then(|s| match &s.trust {
@@ -1105,7 +1307,15 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
                 .change(format!("DS of {} at {parent}", cx.name), fmt_ds(cx.name, &api_ds), "none"),
             );
         } else if let Some(rec) = cx.done_in_journal(&cx.id("remove_ds")) {
-            drafts.push(Draft::new(cx.id("remove_ds"), Phase::Untrust, rec.action.clone(), "DS removed from the parent").done(true));
+            drafts.push(
+                Draft::new(
+                    cx.id("remove_ds"),
+                    Phase::Untrust,
+                    rec.action.clone(),
+                    "DS removed from the parent",
+                )
+                .done(true),
+            );
         }
     }
     if !reg_keys.is_empty() {
@@ -1126,7 +1336,15 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
             );
         }
     }
-    if external && (live_any || cx.zj.steps.iter().any(|s| matches!(s.action, Action::Manual { .. })) || cx.has(DS_SEEN)) {
+    if external
+        && (live_any
+            || cx
+                .zj
+                .steps
+                .iter()
+                .any(|s| matches!(s.action, Action::Manual { .. }))
+            || cx.has(DS_SEEN))
+    {
         let id = cx.id("remove_ds");
         let shown = cx.done_in_journal(&id).is_some();
         drafts.push(
@@ -1147,7 +1365,11 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
     }
     if ds_ever {
         let ttl = cx.zj.max_ds_ttl_seen.unwrap_or_default();
-        let reg_delay = if is_registrar { cx.safety.registrar_key_deletion_delay } else { Secs(0) };
+        let reg_delay = if is_registrar {
+            cx.safety.registrar_key_deletion_delay
+        } else {
+            Secs(0)
+        };
         let hold = Secs(u64::from(ttl.0).max(reg_delay.0) + cx.safety.propagation_margin.0);
         let parents = cx.obs.live.parent_servers.len();
         let clean = cx
@@ -1209,28 +1431,46 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
                 Action::DisableSigning,
                 "signing stops only once no resolver can hold a DS (seed 000 step 2 rollback)",
             )
-            .change("signing", format!("{:?}", cx.obs.dnssec.status), "NOT_SIGNING")
+            .change("signing", status_str(cx.obs.dnssec.status), "NOT_SIGNING")
             .gate(no_ds.clone()),
         );
     } else if let Some(rec) = cx.done_in_journal(&cx.id("disable_signing")) {
-        drafts.push(Draft::new(cx.id("disable_signing"), Phase::Unsign, rec.action.clone(), "signing disabled").done(true));
+        drafts.push(
+            Draft::new(
+                cx.id("disable_signing"),
+                Phase::Unsign,
+                rec.action.clone(),
+                "signing disabled",
+            )
+            .done(true),
+        );
     }
     for k in &cx.obs.dnssec.ksks {
         let referenced = cx.api_ds().iter().any(|ds| cx.ksk_matches_ds(k, ds))
-            || cx.obs.live.parent_servers.iter().any(|s| matches!(&s.result, Ok(a) if a.ds.iter().any(|ds| cx.ksk_matches_ds(k, ds))))
-            || reg_keys.iter().any(|r| r.key.public_key == k.dnskey.public_key);
+            || cx.obs.live.parent_servers.iter().any(
+                |s| matches!(&s.result, Ok(a) if a.ds.iter().any(|ds| cx.ksk_matches_ds(k, ds))),
+            )
+            || reg_keys
+                .iter()
+                .any(|r| r.key.public_key == k.dnskey.public_key);
         let ref_gate = observable(
             "no-ds-references-key",
             !referenced,
             format!("no DS references KSK `{}` (key tag {})", k.name, k.key_tag),
         );
-        let signing_off = observable("signing-disabled", !signing_on, "Route 53 no longer signs the zone");
+        let signing_off = observable(
+            "signing-disabled",
+            !signing_on,
+            "Route 53 no longer signs the zone",
+        );
         if k.status == KskStatus::Active {
             drafts.push(
                 Draft::new(
                     cx.id(&format!("deactivate_ksk/{}", k.name)),
                     Phase::Unsign,
-                    Action::DeactivateKsk { name: k.name.clone() },
+                    Action::DeactivateKsk {
+                        name: k.name.clone(),
+                    },
                     "a KSK must be INACTIVE before it can be deleted",
                 )
                 .change(format!("KSK {}", k.name), "ACTIVE", "INACTIVE")
@@ -1243,10 +1483,16 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
                 Draft::new(
                     cx.id(&format!("delete_ksk/{}", k.name)),
                     Phase::Unsign,
-                    Action::DeleteKsk { name: k.name.clone() },
+                    Action::DeleteKsk {
+                        name: k.name.clone(),
+                    },
                     "the KSK is no longer needed (its KMS key stays: delete it in KMS if wanted)",
                 )
-                .change(format!("KSK {}", k.name), format!("{:?}", k.status).to_uppercase(), "absent")
+                .change(
+                    format!("KSK {}", k.name),
+                    format!("{:?}", k.status).to_uppercase(),
+                    "absent",
+                )
                 .gate(signing_off)
                 .gate(ref_gate),
             );
@@ -1254,12 +1500,14 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
     }
 
     // Restore the baseline.
-    let restore = restore_changes(cx, false);
+    let restore = restore_changes(cx, false, None);
     if !restore.is_empty() {
         let mut d = Draft::new(
             cx.id("restore_ttls"),
             Phase::Restore,
-            Action::RestoreTtls { changes: restore.clone() },
+            Action::RestoreTtls {
+                changes: restore.clone(),
+            },
             "the original TTLs back (journal baseline)",
         );
         for c in &restore {
@@ -1267,12 +1515,14 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
         }
         drafts.push(d);
     }
-    if let Some(change) = restore_soa_change(cx, false) {
+    if let Some(change) = restore_soa_change(cx, false, None) {
         drafts.push(
             Draft::new(
                 cx.id("restore_soa"),
                 Phase::Restore,
-                Action::RestoreSoa { soa: change.clone() },
+                Action::RestoreSoa {
+                    soa: change.clone(),
+                },
                 "the original SOA TTL and minimum back (journal baseline)",
             )
             .change("SOA ttl", change.ttl_from.0, change.ttl_to.0)

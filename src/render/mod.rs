@@ -42,9 +42,21 @@ fn new_table() -> Table {
     t
 }
 
-/// The first closed gate of a step, in words.
+/// The gate that holds a step, in words: a closed observable gate first, else the closed time
+/// gate that opens last.
 fn gate_summary(step: &crate::plan::Step) -> String {
-    match step.gates.iter().find(|g| !g.satisfied) {
+    let closed = step.gates.iter().filter(|g| !g.satisfied);
+    let binding = closed
+        .clone()
+        .find(|g| g.kind == crate::plan::GateKind::Observable)
+        .or_else(|| {
+            closed
+                .clone()
+                .filter(|g| g.not_before.is_some())
+                .max_by_key(|g| g.not_before)
+        })
+        .or_else(|| closed.clone().next());
+    match binding {
         Some(g) => format!("{}: {}", g.rule, g.detail),
         None if step.status == StepStatus::Done => String::new(),
         None if step.status == StepStatus::Blocked => "after the previous step".to_string(),
@@ -63,7 +75,10 @@ pub fn zone_human(z: &ZonePlan, out: &mut String) {
             crate::plan::TargetKind::Domain => "Domain",
         },
         z.zone,
-        z.hosted_zone_id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default(),
+        z.hosted_zone_id
+            .as_deref()
+            .map(|i| format!(" ({i})"))
+            .unwrap_or_default(),
         match z.direction {
             crate::state::Direction::Onboard => "onboard",
             crate::state::Direction::Destroy => "destroy",
@@ -79,7 +94,11 @@ pub fn zone_human(z: &ZonePlan, out: &mut String) {
         let _ = writeln!(out, "    help: {}", i.help);
     }
     for d in &z.drift {
-        let _ = writeln!(out, "  drift: {}: expected {}, observed {} ({})", d.subject, d.expected, d.observed, d.reason);
+        let _ = writeln!(
+            out,
+            "  drift: {}: expected {}, observed {} ({})",
+            d.subject, d.expected, d.observed, d.reason
+        );
     }
     if z.steps.is_empty() {
         let _ = writeln!(out, "  nothing to do");
@@ -100,7 +119,11 @@ pub fn zone_human(z: &ZonePlan, out: &mut String) {
     for line in t.to_string().lines() {
         let _ = writeln!(out, "  {line}");
     }
-    for s in z.steps.iter().filter(|s| s.is_pending() && !s.changes.is_empty()) {
+    for s in z
+        .steps
+        .iter()
+        .filter(|s| s.is_pending() && !s.changes.is_empty())
+    {
         let short = s.id.strip_prefix(&format!("{}/", z.zone)).unwrap_or(&s.id);
         let _ = writeln!(out, "  {short}:");
         for c in &s.changes {
@@ -183,19 +206,33 @@ impl Output for PlanOutput<'_> {
 
 /// The timeline as a table.
 pub fn timeline_human(tl: &[TimelineEntry]) -> String {
-    let mut out = String::from("Timeline (earliest, if every gate opens as soon as its rule allows):\n");
+    let mut out =
+        String::from("Timeline (earliest, if every gate opens as soon as its rule allows):\n");
     let mut t = new_table();
     t.set_header(vec!["earliest", "zone", "step", "rule"]);
     for e in tl {
-        let short = e.step.strip_prefix(&format!("{}/", e.zone)).unwrap_or(&e.step);
-        t.add_row(vec![fmt_time(e.earliest), e.zone.to_string(), short.to_string(), format!("{}: {}", e.rule, e.detail)]);
+        let short = e
+            .step
+            .strip_prefix(&format!("{}/", e.zone))
+            .unwrap_or(&e.step);
+        t.add_row(vec![
+            fmt_time(e.earliest),
+            e.zone.to_string(),
+            short.to_string(),
+            format!("{}: {}", e.rule, e.detail),
+        ]);
     }
     for line in t.to_string().lines() {
         let _ = writeln!(out, "  {line}");
     }
     if let (Some(first), Some(last)) = (tl.first(), tl.last()) {
         let secs = crate::model::Secs::between(first.earliest, last.earliest);
-        let _ = writeln!(out, "  earliest completion: {} ({} from the first step)", fmt_time(last.earliest), secs.human());
+        let _ = writeln!(
+            out,
+            "  earliest completion: {} ({} from the first step)",
+            fmt_time(last.earliest),
+            secs.human()
+        );
     }
     out
 }

@@ -122,9 +122,17 @@ fn t(ts: crate::model::Timestamp) -> String {
 impl PlanDoc {
     pub fn new(plan: &Plan, timeline: Option<&[TimelineEntry]>) -> PlanDoc {
         let steps = plan.zones.iter().flat_map(|z| z.steps.iter());
-        let ready = steps.clone().filter(|s| s.status == crate::plan::StepStatus::Ready).count();
-        let blocked = steps.clone().filter(|s| s.status == crate::plan::StepStatus::Blocked).count();
-        let done = steps.filter(|s| s.status == crate::plan::StepStatus::Done).count();
+        let ready = steps
+            .clone()
+            .filter(|s| s.status == crate::plan::StepStatus::Ready)
+            .count();
+        let blocked = steps
+            .clone()
+            .filter(|s| s.status == crate::plan::StepStatus::Blocked)
+            .count();
+        let done = steps
+            .filter(|s| s.status == crate::plan::StepStatus::Done)
+            .count();
         PlanDoc {
             format_version: PLAN_FORMAT_VERSION,
             mode: match plan.mode {

@@ -5,8 +5,8 @@ mod journal;
 mod observed;
 
 pub use journal::{
-    Baseline, BaselineTtl, Direction, DirectionRecord, DomainJournal, JOURNAL_FORMAT_VERSION, Journal, Mark, StepOutcome,
-    StepRecord, ZoneJournal,
+    Baseline, BaselineTtl, Direction, DirectionRecord, DomainJournal, JOURNAL_FORMAT_VERSION,
+    Journal, Mark, StepOutcome, StepRecord, ZoneJournal,
 };
 pub use observed::{
     ChangeObs, ChangeStatus, DnssecObs, DomainObs, HostedZoneObs, KskObs, KskStatus, LiveObs,

@@ -1,1 +1,872 @@
-//! Integration tests: plan.
+//! Integration tests: the pure planner. Scenario fixtures (desired + observed + journal + now →
+//! snapshots of the human and JSON plans) for every phase of onboard and destroy, all three trust
+//! kinds, registrar-only domains, drift and a half-finished onboarding reversed; and the safety
+//! invariants as property tests over random observed states.
+
+use std::collections::BTreeMap;
+
+use dnssec_pilot::config::{
+    Desired, DnsOverride, DomainSpec, Finally, KskSpec, Safety, Signing, Trust, ZoneSpec,
+};
+use dnssec_pilot::model::{
+    Action, ActionKind, ActionResult, DigestType, Dnskey, DsRecord, Secs, Timestamp, Ttl, ZoneName,
+};
+use dnssec_pilot::plan::{self, JournalUpdate, Mode, Plan, PlanInput, StepStatus};
+use dnssec_pilot::render::{Output, PlanOutput};
+use dnssec_pilot::state::{
+    ChangeObs, ChangeStatus, DnssecObs, HostedZoneObs, Journal, KskObs, KskStatus, LiveObs, Mark,
+    Observed, OperationStatus, ParentAnswer, ParentObs, RecordSetObs, RegistrarKeyObs,
+    RegistrarObs, RegistrarOpObs, ServerObs, SigningStatus, SoaObs, StepOutcome, StepRecord,
+    ZoneAnswer, ZoneObs,
+};
+
+pub(crate) const KEY_A: &str =
+    "GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQLc8NAA==";
+pub(crate) const KEY_B: &str =
+    "xKYaNhWdGOfJ+nPrL8/arkwf2EY3MDJ+SErKivBVSum1w/egsXvSADtNJhyem5RCOpgQ6K8X1DRSEkrbYQ+OBw==";
+
+pub(crate) fn t0() -> Timestamp {
+    "2026-12-01T10:00:00Z".parse().unwrap()
+}
+
+pub(crate) fn at(secs: i64) -> Timestamp {
+    t0().checked_add(jiff::SignedDuration::from_secs(secs))
+        .unwrap()
+}
+
+fn zn(s: &str) -> ZoneName {
+    ZoneName::parse(s).unwrap()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TrustKind {
+    Parent,
+    Registrar,
+    External,
+}
+
+pub(crate) fn zone_spec(name: &str, trust: TrustKind) -> ZoneSpec {
+    let z = zn(name);
+    ZoneSpec {
+        name: z.clone(),
+        hosted_zone_id: None,
+        ttl_max: Ttl(3600),
+        soa_ttl: Ttl(300),
+        soa_minimum: Ttl(300),
+        signing: Signing {
+            enabled: true,
+            ksks: vec![KskSpec {
+                name: "ksk_1".into(),
+                kms_key:
+                    "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                        .into(),
+            }],
+        },
+        trust: Some(match trust {
+            TrustKind::Parent => Trust::ParentZone {
+                hosted_zone_id: "ZPARENT0000000000001".into(),
+                parent: z.parent().unwrap(),
+                ds_ttl: Ttl(300),
+            },
+            TrustKind::Registrar => Trust::Route53Domains,
+            TrustKind::External => Trust::External,
+        }),
+        finally: Finally {
+            ds_ttl: Ttl(3600),
+            restore_ttls: true,
+        },
+        safety: Safety::default(),
+        dns: DnsOverride::default(),
+        line: 1,
+    }
+}
+
+pub(crate) fn desired(zones: Vec<ZoneSpec>, domains: Vec<DomainSpec>) -> Desired {
+    Desired {
+        version: 1,
+        zones,
+        domains,
+    }
+}
+
+fn rs(name: &str, rtype: &str, ttl: Option<u32>) -> RecordSetObs {
+    RecordSetObs {
+        name: name.into(),
+        rtype: rtype.into(),
+        set_identifier: None,
+        ttl: ttl.map(Ttl),
+        values: vec!["192.0.2.1".into()],
+        provider_data: None,
+    }
+}
+
+pub(crate) fn ksk_obs(zone: &str, status: KskStatus) -> KskObs {
+    let key = Dnskey::new(257, 13, KEY_A);
+    let ds = key.to_ds(&zn(zone), DigestType::Sha256).unwrap();
+    KskObs {
+        name: "ksk_1".into(),
+        status,
+        status_message: None,
+        kms_arn: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+            .into(),
+        key_tag: key.key_tag().unwrap(),
+        dnskey: key,
+        ds,
+        created_at: None,
+    }
+}
+
+/// A world stage for one zone, built up by the scenario.
+#[derive(Clone, Debug)]
+pub(crate) struct Stage {
+    pub zone: String,
+    pub trust: TrustKind,
+    pub ttls_lowered: bool,
+    pub ksk: Option<KskStatus>,
+    pub signing: SigningStatus,
+    /// DS at the parent API / registrar.
+    pub ds_api: bool,
+    /// DS served by this many of the 4 parent servers.
+    pub ds_live: usize,
+    pub ds_ttl: u32,
+    pub restored: bool,
+    pub wrong_ds: bool,
+    pub reg_op_in_flight: bool,
+    /// Route 53 change ids observed INSYNC.
+    pub insync: Vec<String>,
+}
+
+impl Stage {
+    pub fn new(zone: &str, trust: TrustKind) -> Self {
+        Stage {
+            zone: zone.into(),
+            trust,
+            ttls_lowered: false,
+            ksk: None,
+            signing: SigningStatus::NotSigning,
+            ds_api: false,
+            ds_live: 0,
+            ds_ttl: 300,
+            restored: false,
+            wrong_ds: false,
+            reg_op_in_flight: false,
+            insync: Vec::new(),
+        }
+    }
+
+    pub fn obs(&self, now: Timestamp) -> ZoneObs {
+        let z = &self.zone;
+        let (www, txt, soa_ttl, soa_min, ns) = if self.restored {
+            (86400, 172800, 900, 900, 172800)
+        } else if self.ttls_lowered {
+            (3600, 3600, 300, 300, 3600)
+        } else {
+            (86400, 172800, 900, 900, 172800)
+        };
+        let record_sets = vec![
+            rs(z, "A", Some(300)),
+            rs(z, "MX", Some(3600)),
+            rs(z, "NS", Some(ns)),
+            rs(z, "TXT", Some(txt)),
+            rs(&format!("www.{z}"), "A", Some(www)),
+            rs(&format!("cdn.{z}"), "A", None),
+        ];
+        let ksk = self.ksk.map(|s| ksk_obs(z, s));
+        let ds: Vec<DsRecord> = match (&ksk, self.wrong_ds) {
+            (_, true) => vec![
+                DsRecord::parse(
+                    "12345 13 2 00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF",
+                )
+                .unwrap(),
+            ],
+            (Some(k), false) => vec![k.ds.clone()],
+            (None, false) => vec![],
+        };
+        let api_ds = if self.ds_api { ds.clone() } else { vec![] };
+        let parent = match self.trust {
+            TrustKind::Parent => ParentObs::ParentZone {
+                hosted_zone_id: "ZPARENT0000000000001".into(),
+                ds: api_ds.clone(),
+                ds_ttl: (!api_ds.is_empty()).then_some(Ttl(self.ds_ttl)),
+                ns_ttl: Some(Ttl(172800)),
+            },
+            TrustKind::Registrar => ParentObs::Registrar(RegistrarObs {
+                keys: if self.ds_api {
+                    ksk.iter()
+                        .map(|k| RegistrarKeyObs {
+                            id: "reg-key-1".into(),
+                            key: if self.wrong_ds {
+                                Dnskey::new(257, 13, KEY_B)
+                            } else {
+                                k.dnskey.clone()
+                            },
+                            digest: None,
+                        })
+                        .collect()
+                } else {
+                    vec![]
+                },
+                operations: if self.reg_op_in_flight {
+                    vec![RegistrarOpObs {
+                        id: "op-1".into(),
+                        kind: "ADD_DNSSEC".into(),
+                        status: OperationStatus::InProgress,
+                        submitted_at: now,
+                        message: None,
+                    }]
+                } else {
+                    vec![]
+                },
+            }),
+            TrustKind::External => ParentObs::Unknown,
+        };
+        let signed = self.signing == SigningStatus::Signing;
+        let parent_servers = (0..4)
+            .map(|i| ServerObs {
+                server: format!("p{i}.example-parent.net"),
+                seen_at: now,
+                result: Ok(ParentAnswer {
+                    ds: if i < self.ds_live { ds.clone() } else { vec![] },
+                    ds_ttl: (i < self.ds_live).then_some(Ttl(self.ds_ttl)),
+                    ns_ttl: Some(Ttl(172800)),
+                }),
+            })
+            .collect();
+        let zone_servers = (0..4)
+            .map(|i| ServerObs {
+                server: format!("ns-{i}.awsdns.example"),
+                seen_at: now,
+                result: Ok(ZoneAnswer {
+                    dnskeys: if signed {
+                        ksk.iter().map(|k| k.dnskey.clone()).collect()
+                    } else {
+                        vec![]
+                    },
+                    dnskey_ttl: signed.then_some(Ttl(3600)),
+                    dnskey_signed: signed,
+                    data_signed: signed,
+                    ns_ttl: Some(Ttl(ns)),
+                    problems: vec![],
+                }),
+            })
+            .collect();
+        ZoneObs {
+            hosted_zone: Some(HostedZoneObs {
+                id: "ZCHILD00000000000001".into(),
+                name_servers: (0..4).map(|i| format!("ns-{i}.awsdns.example")).collect(),
+                private: false,
+                record_sets,
+                soa: SoaObs {
+                    ttl: Ttl(soa_ttl),
+                    minimum: Ttl(soa_min),
+                },
+            }),
+            dnssec: DnssecObs {
+                status: self.signing,
+                status_message: None,
+                ksks: ksk.into_iter().collect(),
+            },
+            changes: self
+                .insync
+                .iter()
+                .map(|c| {
+                    (
+                        c.clone(),
+                        ChangeObs {
+                            id: c.clone(),
+                            status: ChangeStatus::Insync,
+                            submitted_at: now,
+                        },
+                    )
+                })
+                .collect::<BTreeMap<_, _>>(),
+            parent,
+            live: LiveObs {
+                parent_servers,
+                zone_servers,
+            },
+        }
+    }
+}
+
+/// Applies a plan's journal updates the way the engine does (a test double of the engine's
+/// bookkeeping, so scenarios can move through time).
+pub(crate) fn apply_updates(journal: &mut Journal, plan: &Plan) {
+    for u in &plan.updates {
+        match u {
+            JournalUpdate::Baseline { zone, baseline } => {
+                journal.zones.entry(zone.clone()).or_default().baseline = Some(baseline.clone());
+            }
+            JournalUpdate::SetMark {
+                zone,
+                target,
+                mark,
+                at,
+            } => match target {
+                plan::TargetKind::Zone => {
+                    journal
+                        .zones
+                        .entry(zone.clone())
+                        .or_default()
+                        .marks
+                        .entry(*mark)
+                        .or_insert(*at);
+                }
+                plan::TargetKind::Domain => {
+                    journal
+                        .domains
+                        .entry(zone.clone())
+                        .or_default()
+                        .marks
+                        .entry(*mark)
+                        .or_insert(*at);
+                }
+            },
+            JournalUpdate::ClearMark { zone, target, mark } => match target {
+                plan::TargetKind::Zone => {
+                    journal
+                        .zones
+                        .entry(zone.clone())
+                        .or_default()
+                        .marks
+                        .remove(mark);
+                }
+                plan::TargetKind::Domain => {
+                    journal
+                        .domains
+                        .entry(zone.clone())
+                        .or_default()
+                        .marks
+                        .remove(mark);
+                }
+            },
+            JournalUpdate::MaxDsTtl { zone, ttl } => {
+                let zj = journal.zones.entry(zone.clone()).or_default();
+                zj.max_ds_ttl_seen = Some(zj.max_ds_ttl_seen.map_or(*ttl, |m| m.max(*ttl)));
+            }
+            JournalUpdate::KeyAdded { zone, key, at } => {
+                journal
+                    .domains
+                    .entry(zone.clone())
+                    .or_default()
+                    .key_added_at
+                    .entry(key.clone())
+                    .or_insert(*at);
+            }
+            JournalUpdate::Direction {
+                zone,
+                target,
+                direction,
+                at,
+            } => {
+                let rec = Some(dnssec_pilot::state::DirectionRecord {
+                    direction: *direction,
+                    since: *at,
+                });
+                match target {
+                    plan::TargetKind::Zone => {
+                        journal.zones.entry(zone.clone()).or_default().direction = rec
+                    }
+                    plan::TargetKind::Domain => {
+                        journal.domains.entry(zone.clone()).or_default().direction = rec
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn record_step(
+    journal: &mut Journal,
+    zone: &str,
+    id: &str,
+    action: Action,
+    at_: Timestamp,
+    change: Option<&str>,
+) {
+    journal
+        .zones
+        .entry(zn(zone))
+        .or_default()
+        .steps
+        .push(StepRecord {
+            step_id: id.into(),
+            action,
+            token: format!("tok-{id}"),
+            intent_at: at_,
+            outcome: Some(StepOutcome {
+                at: at_,
+                result: Ok(ActionResult {
+                    change_id: change.map(str::to_string),
+                    ..Default::default()
+                }),
+                reconciled: false,
+            }),
+        });
+}
+
+pub(crate) fn observed_one(zone: &str, zo: ZoneObs) -> Observed {
+    let mut o = Observed::default();
+    o.zones.insert(zn(zone), zo);
+    o
+}
+
+pub(crate) fn run(
+    desired: &Desired,
+    observed: &Observed,
+    journal: &Journal,
+    now: Timestamp,
+    mode: Mode,
+) -> Plan {
+    plan::plan(PlanInput {
+        desired,
+        observed,
+        journal,
+        now,
+        mode,
+        only: &[],
+    })
+}
+
+fn render_both(p: &Plan, journal: &Journal, timeline: bool) -> String {
+    let tl = timeline.then(|| plan::timeline(p, journal));
+    let out = PlanOutput {
+        plan: p,
+        timeline: tl.as_deref(),
+    };
+    let json = serde_json::to_string_pretty(&out.json()).unwrap();
+    format!("{}\n---- json ----\n{json}\n", out.human())
+}
+
+fn status_of(p: &Plan, suffix: &str) -> Option<StepStatus> {
+    p.zones
+        .iter()
+        .flat_map(|z| z.steps.iter())
+        .find(|s| s.id.ends_with(suffix))
+        .map(|s| s.status)
+}
+
+fn ready_kinds(p: &Plan) -> Vec<ActionKind> {
+    p.ready_steps().map(|s| s.kind()).collect()
+}
+
+/// Walks one zone through the whole onboarding and back, snapshotting the plan at each stage.
+fn walk(trust: TrustKind, tag: &str) {
+    let zone = "app.example.com";
+    let d = desired(vec![zone_spec(zone, trust)], vec![]);
+    let mut j = Journal::new("lineage-test");
+    let mut st = Stage::new(zone, trust);
+    let mut snaps: Vec<(String, String)> = Vec::new();
+    let mut step = |name: &str, st: &Stage, j: &mut Journal, now: Timestamp, mode: Mode| -> Plan {
+        let o = observed_one(zone, st.obs(now));
+        let p = run(&d, &o, j, now, mode);
+        snaps.push((name.to_string(), render_both(&p, j, name == "01-unsigned")));
+        apply_updates(j, &p);
+        p
+    };
+
+    // 1. Unsigned: prepare is ready.
+    let p = step("01-unsigned", &st, &mut j, t0(), Mode::Apply);
+    assert_eq!(ready_kinds(&p), vec![ActionKind::LowerTtls]);
+    record_step(
+        &mut j,
+        zone,
+        &format!("{zone}/lower_ttls"),
+        p.ready_steps().next().unwrap().action.clone(),
+        t0(),
+        Some("C1"),
+    );
+    record_step(
+        &mut j,
+        zone,
+        &format!("{zone}/lower_soa"),
+        Action::LowerSoa {
+            soa: dnssec_pilot::model::SoaChange {
+                ttl_from: Ttl(900),
+                ttl_to: Ttl(300),
+                minimum_from: Ttl(900),
+                minimum_to: Ttl(300),
+            },
+        },
+        t0(),
+        Some("C2"),
+    );
+    st.ttls_lowered = true;
+
+    // 2. Lowered but changes PENDING: KSK creation waits for INSYNC.
+    let p = step("02-lowered-pending", &st, &mut j, at(30), Mode::Apply);
+    assert_eq!(ready_kinds(&p), Vec::<ActionKind>::new());
+    assert_eq!(status_of(&p, "create_ksk/ksk_1"), Some(StepStatus::Blocked));
+
+    // 3. INSYNC: create KSK ready.
+    st.insync = vec!["C1".into(), "C2".into()];
+    let p = step("03-insync", &st, &mut j, at(90), Mode::Apply);
+    assert_eq!(ready_kinds(&p), vec![ActionKind::CreateKsk]);
+    st.ksk = Some(KskStatus::Active);
+
+    // 4. KSK active: enable signing.
+    let p = step("04-ksk-active", &st, &mut j, at(120), Mode::Apply);
+    assert_eq!(ready_kinds(&p), vec![ActionKind::EnableSigning]);
+    st.signing = SigningStatus::Signing;
+
+    // 5. Signing, just now: the DS must wait (unsigned caches + soak).
+    let p = step("05-signing-fresh", &st, &mut j, at(180), Mode::Apply);
+    assert!(ready_kinds(&p).is_empty(), "{:?}", ready_kinds(&p));
+    let nb = p.zones[0]
+        .steps
+        .iter()
+        .find(|s| {
+            matches!(
+                s.kind(),
+                ActionKind::PublishDs | ActionKind::AddRegistrarKey | ActionKind::Manual
+            )
+        })
+        .unwrap()
+        .not_before
+        .unwrap();
+    assert_eq!(nb, Secs::days(14).after(at(180)), "soak dominates");
+
+    // 6. After the soak: publish is ready.
+    let now = Secs::days(14).after(at(180));
+    let p = step("06-soaked", &st, &mut j, now, Mode::Apply);
+    let expect = match trust {
+        TrustKind::Parent => ActionKind::PublishDs,
+        TrustKind::Registrar => ActionKind::AddRegistrarKey,
+        TrustKind::External => ActionKind::Manual,
+    };
+    assert_eq!(ready_kinds(&p), vec![expect]);
+    if trust == TrustKind::External {
+        let a = p.ready_steps().next().unwrap().action.clone();
+        record_step(&mut j, zone, &format!("{zone}/publish_ds"), a, now, None);
+    } else {
+        st.ds_api = true;
+    }
+
+    // 7. DS at 2 of 4 parent servers: trust not established.
+    st.ds_live = 2;
+    let now = Secs(60).after(now);
+    let p = step("07-ds-partial", &st, &mut j, now, Mode::Apply);
+    assert!(ready_kinds(&p).is_empty());
+
+    // 8. DS everywhere: margin + NS TTL to wait.
+    st.ds_live = 4;
+    let seen = Secs(120).after(now);
+    let p = step("08-ds-everywhere", &st, &mut j, seen, Mode::Apply);
+    assert!(ready_kinds(&p).is_empty());
+    let aw = p.zones[0]
+        .steps
+        .iter()
+        .find(|s| s.id.ends_with("await_trust"))
+        .unwrap();
+    assert_eq!(aw.not_before, Some(Secs(600 + 172800).after(seen)));
+
+    // 9. Trusted, soaking.
+    let trusted = Secs(600 + 172800).after(seen);
+    let p = step("09-trusted-soaking", &st, &mut j, trusted, Mode::Apply);
+    assert!(ready_kinds(&p).is_empty());
+
+    // 10. Soaked: finally steps.
+    let fin = Secs::days(14).after(trusted);
+    let p = step("10-finally", &st, &mut j, fin, Mode::Apply);
+    let first = ready_kinds(&p);
+    match trust {
+        TrustKind::Parent => assert_eq!(first, vec![ActionKind::RaiseDsTtl]),
+        _ => assert_eq!(first, vec![ActionKind::RestoreTtls]),
+    }
+    st.restored = true;
+    st.ds_ttl = 3600;
+
+    // 11. Converged.
+    let p = step(
+        "11-converged",
+        &st,
+        &mut j,
+        Secs(3600).after(fin),
+        Mode::Apply,
+    );
+    assert!(
+        !p.has_changes(),
+        "{}",
+        PlanOutput {
+            plan: &p,
+            timeline: None
+        }
+        .human()
+    );
+
+    // 12. Destroy: the DS goes first.
+    let now = Secs::days(1).after(fin);
+    let p = step("12-destroy-start", &st, &mut j, now, Mode::Destroy);
+    let first = ready_kinds(&p);
+    match trust {
+        TrustKind::Parent => assert_eq!(first, vec![ActionKind::RemoveDs]),
+        TrustKind::Registrar => assert_eq!(first, vec![ActionKind::RemoveRegistrarKey]),
+        TrustKind::External => assert_eq!(first, vec![ActionKind::Manual]),
+    }
+    if trust == TrustKind::External {
+        let a = p.ready_steps().next().unwrap().action.clone();
+        record_step(&mut j, zone, &format!("{zone}/remove_ds"), a, now, None);
+    }
+    st.ds_api = false;
+    st.ds_live = 1;
+
+    // 13. DS still at one parent server: signing must stay on.
+    let now = Secs(60).after(now);
+    let p = step("13-ds-lingering", &st, &mut j, now, Mode::Destroy);
+    assert!(ready_kinds(&p).is_empty(), "{:?}", ready_kinds(&p));
+    assert_eq!(status_of(&p, "disable_signing"), Some(StepStatus::Blocked));
+
+    // 14. DS gone everywhere: wait the DS TTL (+ registrar delay) + margin.
+    st.ds_live = 0;
+    let gone = Secs(60).after(now);
+    let p = step("14-ds-gone", &st, &mut j, gone, Mode::Destroy);
+    assert!(ready_kinds(&p).is_empty());
+    let hold = match trust {
+        TrustKind::Registrar => Secs::days(3).0 + 600,
+        _ => 3600 + 600,
+    };
+    let aw = p.zones[0]
+        .steps
+        .iter()
+        .find(|s| s.id.ends_with("await_ds_gone"))
+        .unwrap();
+    assert_eq!(aw.not_before, Some(Secs(hold).after(gone)));
+
+    // 15. Waited: disable signing.
+    let now = Secs(hold).after(gone);
+    let p = step("15-disable", &st, &mut j, now, Mode::Destroy);
+    assert_eq!(ready_kinds(&p), vec![ActionKind::DisableSigning]);
+    st.signing = SigningStatus::NotSigning;
+    let p = step(
+        "16-deactivate",
+        &st,
+        &mut j,
+        Secs(60).after(now),
+        Mode::Destroy,
+    );
+    assert_eq!(ready_kinds(&p), vec![ActionKind::DeactivateKsk]);
+    st.ksk = Some(KskStatus::Inactive);
+    let p = step(
+        "17-delete",
+        &st,
+        &mut j,
+        Secs(120).after(now),
+        Mode::Destroy,
+    );
+    assert_eq!(ready_kinds(&p), vec![ActionKind::DeleteKsk]);
+    st.ksk = None;
+    st.restored = true;
+    let p = step(
+        "18-destroyed",
+        &st,
+        &mut j,
+        Secs(180).after(now),
+        Mode::Destroy,
+    );
+    assert!(
+        !p.has_changes(),
+        "{}",
+        PlanOutput {
+            plan: &p,
+            timeline: None
+        }
+        .human()
+    );
+
+    for (name, text) in snaps {
+        insta::assert_snapshot!(format!("plan_{tag}_{name}"), text);
+    }
+}
+
+#[test]
+fn onboard_and_destroy_with_route53_parent_zone() {
+    walk(TrustKind::Parent, "parent");
+}
+
+#[test]
+fn onboard_and_destroy_with_route53_domains_registrar() {
+    walk(TrustKind::Registrar, "registrar");
+}
+
+#[test]
+fn onboard_and_destroy_with_external_registrar() {
+    walk(TrustKind::External, "external");
+}
+
+mod invariants {
+    //! The planner's safety invariants over random observed states, journals and times. Checked
+    //! independently of the planner's own gates: from the raw observation and journal.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300)
+    }
+
+    fn arb_stage() -> impl Strategy<Value = Stage> {
+        (
+            prop_oneof![
+                Just(TrustKind::Parent),
+                Just(TrustKind::Registrar),
+                Just(TrustKind::External)
+            ],
+            any::<bool>(),
+            prop_oneof![
+                Just(None),
+                Just(Some(KskStatus::Active)),
+                Just(Some(KskStatus::Inactive)),
+                Just(Some(KskStatus::ActionNeeded))
+            ],
+            prop_oneof![
+                Just(SigningStatus::Signing),
+                Just(SigningStatus::NotSigning),
+                Just(SigningStatus::ActionNeeded)
+            ],
+            any::<bool>(),
+            0usize..=4,
+            prop_oneof![Just(300u32), Just(3600u32), Just(86400u32)],
+            (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        )
+            .prop_map(
+                |(
+                    trust,
+                    lowered,
+                    ksk,
+                    signing,
+                    ds_api,
+                    ds_live,
+                    ds_ttl,
+                    (restored, wrong, op, insync),
+                )| {
+                    let mut s = Stage::new("app.example.com", trust);
+                    s.ttls_lowered = lowered;
+                    s.ksk = ksk;
+                    s.signing = signing;
+                    s.ds_api = ds_api;
+                    s.ds_live = ds_live;
+                    s.ds_ttl = ds_ttl;
+                    s.restored = restored;
+                    s.wrong_ds = wrong;
+                    s.reg_op_in_flight = op;
+                    if insync {
+                        s.insync = vec!["C1".into()];
+                    }
+                    s
+                },
+            )
+    }
+
+    fn arb_marks() -> impl Strategy<Value = Vec<(Mark, i64)>> {
+        proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just(Mark::PrepareInsync),
+                    Just(Mark::SigningInsync),
+                    Just(Mark::DsSeenEverywhere),
+                    Just(Mark::TrustEstablished),
+                    Just(Mark::DsLost),
+                    Just(Mark::DsGoneEverywhere),
+                    Just(Mark::SigningDisabledInsync),
+                ],
+                -40 * 86400i64..=0,
+            ),
+            0..6,
+        )
+    }
+
+    fn journal_for(
+        marks: &[(Mark, i64)],
+        max_ds: Option<u32>,
+        baseline_from: Option<&Plan>,
+    ) -> Journal {
+        let mut j = Journal::new("prop");
+        if let Some(p) = baseline_from {
+            apply_updates(&mut j, p);
+        }
+        let zj = j.zones.entry(zn("app.example.com")).or_default();
+        for (m, off) in marks {
+            zj.marks.insert(*m, at(*off + 40 * 86400));
+        }
+        zj.max_ds_ttl_seen = max_ds.map(Ttl);
+        j
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+        #[test]
+        fn ready_steps_never_break_resolution(
+            stage in arb_stage(),
+            marks in arb_marks(),
+            max_ds in prop_oneof![Just(None), Just(Some(300u32)), Just(Some(86400u32))],
+            destroy in any::<bool>(),
+            with_baseline in any::<bool>(),
+        ) {
+            let now = at(40 * 86400);
+            let d = desired(vec![zone_spec("app.example.com", stage.trust)], vec![]);
+            let o = observed_one("app.example.com", stage.obs(now));
+            let base_plan = with_baseline.then(|| run(&d, &o, &Journal::new("prop"), at(0), Mode::Apply));
+            let j = journal_for(&marks, max_ds, base_plan.as_ref());
+            let mode = if destroy { Mode::Destroy } else { Mode::Apply };
+            let p = run(&d, &o, &j, now, mode);
+
+            // Same inputs, byte-identical plan.
+            let again = run(&d, &o, &j, now, mode);
+            prop_assert_eq!(serde_json::to_string(&p).unwrap(), serde_json::to_string(&again).unwrap());
+
+            let zo = &o.zones[&zn("app.example.com")];
+            let zj = j.zones.get(&zn("app.example.com")).cloned().unwrap_or_default();
+            let api_ds = matches!(&zo.parent, ParentObs::ParentZone { ds, .. } if !ds.is_empty())
+                || matches!(&zo.parent, ParentObs::Registrar(r) if !r.keys.is_empty());
+            let live_ds = zo.live.any_parent_ds();
+            for s in p.zones.iter().flat_map(|z| z.steps.iter()) {
+                if s.action.is_mutating() {
+                    prop_assert!(!s.rollback.is_empty(), "{} has no rollback", s.id);
+                }
+                if s.status != StepStatus::Ready {
+                    continue;
+                }
+                match &s.action {
+                    Action::DisableSigning => {
+                        prop_assert!(!api_ds && !live_ds, "disable_signing while a DS is published");
+                        // Within DS TTL + margin of the DS leaving the last server: never.
+                        let ttl = zj.max_ds_ttl_seen.map_or(0, |t| t.0).max(zo.live.max_parent_ds_ttl().map_or(0, |t| t.0));
+                        if ttl > 0 {
+                            let gone = p.updates.iter().find_map(|u| match u {
+                                JournalUpdate::SetMark { mark: Mark::DsGoneEverywhere, at, .. } => Some(*at),
+                                _ => None,
+                            }).or_else(|| zj.marks.get(&Mark::DsGoneEverywhere).copied());
+                            let gone = gone.expect("DS was seen: its disappearance must be recorded");
+                            prop_assert!(now >= Secs(u64::from(ttl) + 600).after(gone), "disable_signing within DS TTL + margin");
+                        }
+                    }
+                    Action::PublishDs { .. } | Action::AddRegistrarKey { .. } => {
+                        prop_assert_eq!(zo.dnssec.status, SigningStatus::Signing);
+                        let signed_at = p.updates.iter().find_map(|u| match u {
+                            JournalUpdate::SetMark { mark: Mark::SigningInsync, at, .. } => Some(*at),
+                            _ => None,
+                        }).or_else(|| zj.marks.get(&Mark::SigningInsync).copied());
+                        let signed_at = signed_at.expect("publishing needs signing INSYNC recorded");
+                        prop_assert!(now >= Secs::days(14).after(signed_at), "DS before the soak");
+                        let max_now = zo.hosted_zone.as_ref().unwrap().max_ttl();
+                        prop_assert!(now >= max_now.secs().after(signed_at), "DS before signed answers filled caches");
+                        prop_assert!(zo.live.signed_everywhere());
+                    }
+                    Action::DeactivateKsk { name } | Action::DeleteKsk { name } => {
+                        let k = zo.dnssec.ksks.iter().find(|k| &k.name == name).unwrap();
+                        let owner = zn("app.example.com");
+                        let refd = matches!(&zo.parent, ParentObs::ParentZone { ds, .. } if ds.iter().any(|d| k.dnskey.matches(&owner, d)))
+                            || matches!(&zo.parent, ParentObs::Registrar(r) if r.keys.iter().any(|rk| rk.key.public_key == k.dnskey.public_key))
+                            || zo.live.parent_servers.iter().any(|s| matches!(&s.result, Ok(a) if a.ds.iter().any(|d| k.dnskey.matches(&owner, d))));
+                        prop_assert!(!refd, "{} while a DS references the key", s.id);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
