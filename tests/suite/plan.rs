@@ -289,91 +289,9 @@ impl Stage {
     }
 }
 
-/// Applies a plan's journal updates the way the engine does (a test double of the engine's
-/// bookkeeping, so scenarios can move through time).
+/// Applies a plan's journal updates exactly as the engine does.
 pub(crate) fn apply_updates(journal: &mut Journal, plan: &Plan) {
-    for u in &plan.updates {
-        match u {
-            JournalUpdate::Baseline { zone, baseline } => {
-                journal.zones.entry(zone.clone()).or_default().baseline = Some(baseline.clone());
-            }
-            JournalUpdate::SetMark {
-                zone,
-                target,
-                mark,
-                at,
-            } => match target {
-                plan::TargetKind::Zone => {
-                    journal
-                        .zones
-                        .entry(zone.clone())
-                        .or_default()
-                        .marks
-                        .entry(*mark)
-                        .or_insert(*at);
-                }
-                plan::TargetKind::Domain => {
-                    journal
-                        .domains
-                        .entry(zone.clone())
-                        .or_default()
-                        .marks
-                        .entry(*mark)
-                        .or_insert(*at);
-                }
-            },
-            JournalUpdate::ClearMark { zone, target, mark } => match target {
-                plan::TargetKind::Zone => {
-                    journal
-                        .zones
-                        .entry(zone.clone())
-                        .or_default()
-                        .marks
-                        .remove(mark);
-                }
-                plan::TargetKind::Domain => {
-                    journal
-                        .domains
-                        .entry(zone.clone())
-                        .or_default()
-                        .marks
-                        .remove(mark);
-                }
-            },
-            JournalUpdate::MaxDsTtl { zone, ttl } => {
-                let zj = journal.zones.entry(zone.clone()).or_default();
-                zj.max_ds_ttl_seen = Some(zj.max_ds_ttl_seen.map_or(*ttl, |m| m.max(*ttl)));
-            }
-            JournalUpdate::KeyAdded { zone, key, at } => {
-                journal
-                    .domains
-                    .entry(zone.clone())
-                    .or_default()
-                    .key_added_at
-                    .entry(key.clone())
-                    .or_insert(*at);
-            }
-            JournalUpdate::Direction {
-                zone,
-                target,
-                direction,
-                at,
-            } => {
-                let rec = Some(dnssec_pilot::state::DirectionRecord {
-                    direction: *direction,
-                    since: *at,
-                });
-                match target {
-                    plan::TargetKind::Zone => {
-                        journal.zones.entry(zone.clone()).or_default().direction = rec
-                    }
-                    plan::TargetKind::Domain => {
-                        journal.domains.entry(zone.clone()).or_default().direction = rec
-                    }
-                }
-            }
-        }
-    }
+    dnssec_pilot::engine::apply_updates(journal, &plan.updates);
 }
 
 pub(crate) fn record_step(
