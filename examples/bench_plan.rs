@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use dnssec_pilot::config::{Desired, DnsOverride, Finally, KskSpec, Safety, Signing, Trust, ZoneSpec};
+use dnssec_pilot::config::{
+    Desired, DnsOverride, Finally, KskSpec, Safety, Signing, Trust, ZoneSpec,
+};
 use dnssec_pilot::model::{Timestamp, Ttl, ZoneName};
 use dnssec_pilot::plan::{Mode, PlanInput, plan};
 use dnssec_pilot::state::{
@@ -37,7 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 parent: ZoneName::parse("example.com")?,
                 ds_ttl: Ttl(300),
             }),
-            finally: Finally { ds_ttl: Ttl(3600), restore_ttls: true },
+            finally: Finally {
+                ds_ttl: Ttl(3600),
+                restore_ttls: true,
+            },
             safety: Safety::default(),
             dns: DnsOverride::default(),
             line: i + 1,
@@ -60,7 +65,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     name_servers: vec![],
                     private: false,
                     record_sets,
-                    soa: SoaObs { ttl: Ttl(900), minimum: Ttl(900) },
+                    soa: SoaObs {
+                        ttl: Ttl(900),
+                        minimum: Ttl(900),
+                    },
                 }),
                 dnssec: DnssecObs::default(),
                 changes: BTreeMap::new(),
@@ -75,20 +83,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .map(|s| ServerObs {
                             server: format!("p{s}"),
                             seen_at: now,
-                            result: Ok(ParentAnswer { ds: vec![], ds_ttl: None, ns_ttl: Some(Ttl(172800)) }),
+                            result: Ok(ParentAnswer {
+                                ds: vec![],
+                                ds_ttl: None,
+                                ns_ttl: Some(Ttl(172800)),
+                            }),
                         })
                         .collect(),
                     zone_servers: (0..4)
-                        .map(|s| ServerObs { server: format!("z{s}"), seen_at: now, result: Ok(ZoneAnswer::default()) })
+                        .map(|s| ServerObs {
+                            server: format!("z{s}"),
+                            seen_at: now,
+                            result: Ok(ZoneAnswer::default()),
+                        })
                         .collect(),
                 },
             },
         );
     }
-    let desired = Desired { version: 1, zones, domains: vec![] };
+    let desired = Desired {
+        version: 1,
+        zones,
+        domains: vec![],
+    };
     let journal = Journal::new("bench");
     // Warm up once, then measure the best of five.
-    let input = PlanInput { desired: &desired, observed: &observed, journal: &journal, now, mode: Mode::Apply, only: &[] };
+    let input = PlanInput {
+        desired: &desired,
+        observed: &observed,
+        journal: &journal,
+        now,
+        mode: Mode::Apply,
+        only: &[],
+    };
     let p = plan(input);
     let mut best = f64::MAX;
     for _ in 0..5 {
@@ -102,6 +129,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fp_ms = t.elapsed().as_secs_f64() * 1000.0;
     std::hint::black_box(fp);
     let steps: usize = p.zones.iter().map(|z| z.steps.len()).sum();
-    println!("bench_plan: {n} zones, {steps} steps planned; best of 5: {best:.1} ms (target < 50 ms); of which fingerprint {fp_ms:.1} ms");
+    println!(
+        "bench_plan: {n} zones, {steps} steps planned; best of 5: {best:.1} ms (target < 50 ms); of which fingerprint {fp_ms:.1} ms"
+    );
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! paragraph says what it owns. Dependencies point downwards:
 //! cli → engine, check, render → plan → config, state → model; provider → state, model.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -268,6 +268,10 @@ pub struct ZoneAnswer {
     /// Problems found while verifying (expired signature, wrong signer, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// Whether a query for a nonexistent name got a signed NSEC/NSEC3 denial that verifies
+    /// (RFC 4035 §3.1.3, RFC 5155 §7.2); `None` when not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denial_signed: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

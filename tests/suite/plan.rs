@@ -247,6 +247,7 @@ impl Stage {
                     data_signed: signed,
                     ns_ttl: Some(Ttl(ns)),
                     problems: vec![],
+                    denial_signed: signed.then_some(true),
                 }),
             })
             .collect();
