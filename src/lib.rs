@@ -4,6 +4,7 @@
 //! cli → engine, check, render → plan → config, state → model; provider → state, model.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod model;
 pub mod provider;
