@@ -268,6 +268,21 @@ impl Code {
     }
 }
 
+/// The README's diagnostics table (Markdown), generated from [`Code::ALL`] so that the two
+/// cannot drift; a test compares it with the README.
+pub fn codes_table_markdown() -> String {
+    let mut out = String::from("| Code | What | Fix |\n|---|---|---|\n");
+    for c in Code::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.as_str(),
+            c.summary(),
+            c.fix()
+        ));
+    }
+    out
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.as_str())
@@ -456,6 +471,9 @@ pub fn render_human(file: &str, src: &str, diags: &[Diagnostic], color: bool) ->
         if !s.ends_with('\n') {
             out.push('\n');
         }
+    }
+    if !diags.is_empty() {
+        out.push('\n');
     }
     out.push_str(&summary(file, diags));
     out.push('\n');

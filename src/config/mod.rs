@@ -19,7 +19,7 @@ pub use desired::{
     Desired, DnsOverride, DomainSpec, Finally, KskSpec, RegistrarKeySpec, Safety, Signing, Trust,
     ZoneSpec, registrar_key_limit,
 };
-pub use diag::{Code, Diagnostic, JsonDiagnostic, Label, Severity, Span};
+pub use diag::{Code, Diagnostic, JsonDiagnostic, Label, Severity, Span, codes_table_markdown};
 pub use raw::{RawConfig, Sp};
 pub use schema::config_schema_json;
 pub use validate::{

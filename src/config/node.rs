@@ -148,13 +148,33 @@ fn fix_spans(node: &mut Node, src: &str, parent: Span) {
         node.span = Span::at(src, node.span.offset, len);
     }
     let here = node.span;
+    let mut end = None;
     match &mut node.kind {
-        Kind::Seq(items) => items.iter_mut().for_each(|n| fix_spans(n, src, here)),
-        Kind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            fix_spans(k, src, here);
-            fix_spans(v, src, here);
-        }),
+        Kind::Seq(items) => {
+            items.iter_mut().for_each(|n| fix_spans(n, src, here));
+            end = items.last().map(|n| n.span.offset + n.span.len);
+        }
+        Kind::Map(entries) => {
+            entries.iter_mut().for_each(|(k, v)| {
+                fix_spans(k, src, here);
+                fix_spans(v, src, here);
+            });
+            end = entries.last().map(|(_, v)| v.span.offset + v.span.len);
+        }
         _ => {}
+    }
+    // A flow collection (`{ … }`, `[ … ]`) spans up to and including its closing bracket.
+    let open = src.as_bytes().get(here.offset).copied();
+    if let (Some(b'{' | b'['), Some(end)) = (open, end) {
+        let close = if open == Some(b'{') { '}' } else { ']' };
+        let tail = src.get(end..).unwrap_or("");
+        let stop = tail
+            .find(|c: char| !c.is_whitespace() || c == '\n')
+            .filter(|i| tail[*i..].starts_with(close))
+            .map_or(end, |i| end + i + 1);
+        if stop > here.offset {
+            node.span = Span::at(src, here.offset, stop - here.offset);
+        }
     }
 }
 
@@ -175,7 +195,11 @@ pub struct SyntaxError {
 
 /// Parses `src` into the spanned tree. An empty document is `Null`.
 pub fn parse(src: &str) -> Result<Node, SyntaxError> {
-    match serde_saphyr::from_str::<Spanned<RawKind>>(src) {
+    // Repeated keys reach our visitor, which reports them as DP0042 alongside every other
+    // problem instead of aborting the whole parse.
+    let mut options = serde_saphyr::Options::default();
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    match serde_saphyr::from_str_with_options::<Spanned<RawKind>>(src, options) {
         Ok(root) => {
             let mut node = pending(root);
             let whole = Span::at(src, 0, scalar_len_at(src, 0));
@@ -213,7 +237,10 @@ fn syntax_message(err: &serde_saphyr::Error) -> String {
     use serde_saphyr::MessageFormatter as _;
     let inner = err.without_snippet();
     let text = serde_saphyr::DefaultMessageFormatter.format_message(inner);
-    let text: String = text.escape_debug().collect();
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let trimmed = text.trim();
     if trimmed.is_empty() {
         "the file is not valid YAML".to_string()

@@ -63,7 +63,8 @@ pub fn check(raw: &RawConfig, root: Span, diags: &mut Vec<Diagnostic>) -> Desire
 
     let zones_raw: &[Sp<RawZone>] = raw.zones.as_ref().map_or(&[], |z| &z.value);
     let domains_raw: &[Sp<RawDomain>] = raw.domains.as_ref().map_or(&[], |d| &d.value);
-    if zones_raw.is_empty() && domains_raw.is_empty() {
+    // Only when nothing else is wrong: a mistyped `zones:` is already reported.
+    if zones_raw.is_empty() && domains_raw.is_empty() && !v.diags.iter().any(|d| d.is_error()) {
         let span = raw
             .zones
             .as_ref()
@@ -114,6 +115,14 @@ struct Validator<'a> {
 impl Validator<'_> {
     fn err(&mut self, d: Diagnostic) {
         self.diags.push(d);
+    }
+
+    /// Whether an error was already recorded inside `span`'s line range and after it (to avoid a
+    /// second diagnostic caused by the first).
+    fn has_error_within(&self, span: Span) -> bool {
+        self.diags.iter().any(|d| {
+            d.is_error() && d.span().offset >= span.offset && d.span().line <= span.line + 2
+        })
     }
 
     /// A zone or domain name: canonical form, or DP0007.
@@ -622,6 +631,9 @@ impl Validator<'_> {
                 None
             }
             (None, None) => {
+                if self.has_error_within(t.span) {
+                    return None;
+                }
                 self.err(Diagnostic::error(
                     Code::NoTrust,
                     t.span,
@@ -958,11 +970,11 @@ impl Validator<'_> {
         let compact: String = pk.value.split_whitespace().collect();
         let last = pk.value.split_whitespace().last().unwrap_or("");
         for candidate in [compact.as_str(), last] {
-            if is_hex(candidate) && matches!(candidate.len(), 64 | 96) {
-                let kind = if candidate.len() == 64 {
-                    "SHA-256"
-                } else {
-                    "SHA-384"
+            if is_hex(candidate) && matches!(candidate.len(), 40 | 64 | 96) {
+                let kind = match candidate.len() {
+                    40 => "SHA-1",
+                    64 => "SHA-256",
+                    _ => "SHA-384",
                 };
                 self.err(Diagnostic::error(
                     Code::DigestAsKey,
