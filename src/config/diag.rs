@@ -324,6 +324,44 @@ impl Span {
     }
 }
 
+/// Line starts of a source text, for turning many byte offsets into lines in `O(log n)` each.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(src: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// Like [`Span::at`], without rescanning the text before `offset`.
+    pub fn span(&self, src: &str, offset: usize, len: usize) -> Span {
+        let offset = floor_char_boundary(src, offset.min(src.len()));
+        let end = floor_char_boundary(src, offset.saturating_add(len).min(src.len()));
+        let line = self.starts.partition_point(|s| *s <= offset);
+        let line_start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = src.get(line_start..offset).map_or(0, |t| t.chars().count()) + 1;
+        Span {
+            offset,
+            len: end - offset,
+            line: line.max(1),
+            column,
+        }
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -576,5 +614,11 @@ mod tests {
         let src = "a: 1\nbé: xyz\n";
         let s = Span::at(src, src.find("xyz").unwrap(), 3);
         assert_eq!((s.line, s.column), (2, 5));
+        let idx = LineIndex::new(src);
+        for off in 0..=src.len() {
+            if src.is_char_boundary(off) {
+                assert_eq!(idx.span(src, off, 1), Span::at(src, off, 1), "offset {off}");
+            }
+        }
     }
 }

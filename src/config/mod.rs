@@ -174,7 +174,7 @@ pub fn check_str(src: &str) -> (Option<Desired>, Vec<Diagnostic>) {
     let raw = raw::read(&root, &mut reader);
     let mut diags = reader.diags;
     let desired = raw.map(|raw| validate::check(&raw, root.span, &mut diags));
-    diags.sort_by(|a, b| (a.line(), a.column(), a.code).cmp(&(b.line(), b.column(), b.code)));
+    diags.sort_by_key(|a| (a.line(), a.column(), a.code));
     diags.dedup();
     (desired, diags)
 }

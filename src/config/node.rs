@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::diag::Span;
+use super::diag::{LineIndex, Span};
 
 /// One YAML node with where it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,7 +135,7 @@ fn pending(s: Spanned<RawKind>) -> Node {
 
 /// Fills in spans serde-saphyr could not give (nodes without byte offsets inherit the parent's)
 /// and recomputes line/column from the byte offset so that every span agrees with the source.
-fn fix_spans(node: &mut Node, src: &str, parent: Span) {
+fn fix_spans(node: &mut Node, src: &str, idx: &LineIndex, parent: Span) {
     if node.span.offset > src.len() {
         node.span = parent;
     } else {
@@ -145,19 +145,19 @@ fn fix_spans(node: &mut Node, src: &str, parent: Span) {
         } else {
             node.span.len
         };
-        node.span = Span::at(src, node.span.offset, len);
+        node.span = idx.span(src, node.span.offset, len);
     }
     let here = node.span;
     let mut end = None;
     match &mut node.kind {
         Kind::Seq(items) => {
-            items.iter_mut().for_each(|n| fix_spans(n, src, here));
+            items.iter_mut().for_each(|n| fix_spans(n, src, idx, here));
             end = items.last().map(|n| n.span.offset + n.span.len);
         }
         Kind::Map(entries) => {
             entries.iter_mut().for_each(|(k, v)| {
-                fix_spans(k, src, here);
-                fix_spans(v, src, here);
+                fix_spans(k, src, idx, here);
+                fix_spans(v, src, idx, here);
             });
             end = entries.last().map(|(_, v)| v.span.offset + v.span.len);
         }
@@ -173,7 +173,7 @@ fn fix_spans(node: &mut Node, src: &str, parent: Span) {
             .filter(|i| tail[*i..].starts_with(close))
             .map_or(end, |i| end + i + 1);
         if stop > here.offset {
-            node.span = Span::at(src, here.offset, stop - here.offset);
+            node.span = idx.span(src, here.offset, stop - here.offset);
         }
     }
 }
@@ -203,7 +203,8 @@ pub fn parse(src: &str) -> Result<Node, SyntaxError> {
         Ok(root) => {
             let mut node = pending(root);
             let whole = Span::at(src, 0, scalar_len_at(src, 0));
-            fix_spans(&mut node, src, whole);
+            let idx = LineIndex::new(src);
+            fix_spans(&mut node, src, &idx, whole);
             Ok(node)
         }
         Err(err) => {

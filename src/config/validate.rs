@@ -361,18 +361,18 @@ impl Validator<'_> {
                 d = d.also(t.span, "the cap");
             }
             self.err(d);
-        } else if soa_minimum > soa_ttl {
-            if let Some(m) = soa_min_raw {
-                self.err(Diagnostic::warning(
-                    Code::SoaMinimumAboveTtl,
-                    m.span,
-                    format!("above soa.ttl ({})", soa_ttl.0),
-                    format!(
-                        "`soa.minimum: {}` is above `soa.ttl: {}`; resolvers cache negative answers for the smaller of the two (RFC 2308 §5)",
-                        soa_minimum.0, soa_ttl.0
-                    ),
-                ));
-            }
+        } else if soa_minimum > soa_ttl
+            && let Some(m) = soa_min_raw
+        {
+            self.err(Diagnostic::warning(
+                Code::SoaMinimumAboveTtl,
+                m.span,
+                format!("above soa.ttl ({})", soa_ttl.0),
+                format!(
+                    "`soa.minimum: {}` is above `soa.ttl: {}`; resolvers cache negative answers for the smaller of the two (RFC 2308 §5)",
+                    soa_minimum.0, soa_ttl.0
+                ),
+            ));
         }
 
         // Trust (seed 000 step 3).
@@ -1032,7 +1032,7 @@ impl Validator<'_> {
                     "the public key is not an RSA key for algorithm {alg} ({}): {why} (RFC 3110 §2)",
                     algorithm_name(alg).unwrap_or("?")
                 ),
-            ));
+            ).help("an RSA public key is the exponent length, the exponent and a 512 to 4096-bit modulus, in base64: paste the DNSKEY's key field"));
             return None;
         }
         Some(compact)
