@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod model;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dnssec_pilot::cli::{Cli, Command, Settings};
+use dnssec_pilot::commands::{Outcome, schema, validate};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,8 +19,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, _settings: &Settings) -> miette::Result<u8> {
+fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
+    let json = settings.format == dnssec_pilot::cli::Format::Json;
     match cli.command {
+        Command::Validate => Ok(emit(validate::run(&settings.config, json, settings.color))),
+        Command::Schema(args) => Ok(emit(schema::run(args.kind))),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "dnssec-pilot", &mut std::io::stdout());
@@ -31,6 +35,18 @@ fn run(cli: Cli, _settings: &Settings) -> miette::Result<u8> {
             command_name(&other)
         )),
     }
+}
+
+/// Writes a command's outcome (stdout first, then stderr) and returns its exit code.
+fn emit(o: Outcome) -> u8 {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(o.stdout.as_bytes());
+    let _ = out.flush();
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(o.stderr.as_bytes());
+    let _ = err.flush();
+    o.code
 }
 
 fn command_name(c: &Command) -> &'static str {
