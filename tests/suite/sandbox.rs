@@ -94,6 +94,13 @@ fn provider() -> SandboxProvider {
     SandboxProvider::in_memory(init_world(&desired(), 7, default_start()))
 }
 
+/// Both resolver simulations: with the settled-zone shortcut and with every lookup simulated.
+fn providers() -> [SandboxProvider; 2] {
+    let mut slow = init_world(&desired(), 7, default_start());
+    slow.settings.fast_forward = false;
+    [provider(), SandboxProvider::in_memory(slow)]
+}
+
 fn req(zone: &str, action: Action, token: &str) -> ActionRequest {
     ActionRequest {
         zone: zn(zone),
@@ -682,121 +689,126 @@ async fn outside_registrar_publishes_after_the_manual_step_and_its_delay() {
 /// (a) Signed, DS published, caches full; then signing disabled with the DS still there.
 #[tokio::test]
 async fn control_a_disable_signing_under_a_ds_is_bogus() {
-    let p = provider();
-    sign(&p, "example.com").await;
-    advance(&p, Secs::days(3)).await;
-    publish_parent_ds(&p, "example.com", 300).await;
-    advance(&p, Secs::days(1)).await;
-    assert_eq!(p.bogus_answers(), 0, "{:#?}", p.world().bogus.first);
-    run(&p, "example.com", Action::DisableSigning).await;
-    advance(&p, Secs::hours(6)).await;
-    let w = p.world();
-    assert!(w.bogus.total > 0);
-    assert_eq!(w.bogus.per_zone[&zn("example.com")], w.bogus.total);
-    assert!(!w.bogus.first.is_empty());
-    assert!(w.bogus.first[0].at > default_start());
+    for p in providers() {
+        sign(&p, "example.com").await;
+        advance(&p, Secs::days(3)).await;
+        publish_parent_ds(&p, "example.com", 300).await;
+        advance(&p, Secs::days(1)).await;
+        assert_eq!(p.bogus_answers(), 0, "{:#?}", p.world().bogus.first);
+        run(&p, "example.com", Action::DisableSigning).await;
+        advance(&p, Secs::hours(6)).await;
+        let w = p.world();
+        assert!(w.bogus.total > 0);
+        assert_eq!(w.bogus.per_zone[&zn("example.com")], w.bogus.total);
+        assert!(!w.bogus.first.is_empty());
+        assert!(w.bogus.first[0].at > default_start());
+    }
 }
 
 /// (b) A DS for a zone that is not signed.
 #[tokio::test]
 async fn control_b_ds_for_an_unsigned_zone_is_bogus() {
-    let p = provider();
-    run(
-        &p,
-        "example.com",
-        Action::CreateKsk {
-            name: "k_1".into(),
-            kms_arn: KMS.into(),
-        },
-    )
-    .await;
-    publish_parent_ds(&p, "example.com", 300).await;
-    advance(&p, Secs::hours(2)).await;
-    assert!(p.bogus_answers() > 0);
-    assert!(p.world().bogus.first[0].reason.contains("no SEP DNSKEY"));
+    for p in providers() {
+        run(
+            &p,
+            "example.com",
+            Action::CreateKsk {
+                name: "k_1".into(),
+                kms_arn: KMS.into(),
+            },
+        )
+        .await;
+        publish_parent_ds(&p, "example.com", 300).await;
+        advance(&p, Secs::hours(2)).await;
+        assert!(p.bogus_answers() > 0);
+        assert!(p.world().bogus.first[0].reason.contains("no SEP DNSKEY"));
+    }
 }
 
 /// (c) The correct slow sequence by hand: zero bogus answers.
 #[tokio::test]
 async fn control_c_the_slow_correct_sequence_has_no_bogus_answer() {
-    let p = provider();
-    sign(&p, "example.com").await;
-    // The old maximum TTL (2 days) must pass before the DS.
-    advance(&p, Secs::days(3)).await;
-    publish_parent_ds(&p, "example.com", 300).await;
-    advance(&p, Secs::days(14)).await;
-    let ds = ksk_ds(&p, "example.com");
-    run(
-        &p,
-        "example.com",
-        Action::RemoveDs {
-            target: parent_target(),
-            records: vec![ds],
-            ttl: Ttl(300),
-        },
-    )
-    .await;
-    // DS TTL + every parent server's lag + margin.
-    advance(&p, Secs(300 + 60 + 600)).await;
-    run(&p, "example.com", Action::DisableSigning).await;
-    advance(&p, Secs::days(7)).await;
-    let w = p.world();
-    assert_eq!(w.bogus.total, 0, "{:#?}", w.bogus.first);
-    assert!(
-        w.bogus.lookups > 1000,
-        "the resolvers did look: {}",
-        w.bogus.lookups
-    );
+    for p in providers() {
+        sign(&p, "example.com").await;
+        // The old maximum TTL (2 days) must pass before the DS.
+        advance(&p, Secs::days(3)).await;
+        publish_parent_ds(&p, "example.com", 300).await;
+        advance(&p, Secs::days(14)).await;
+        let ds = ksk_ds(&p, "example.com");
+        run(
+            &p,
+            "example.com",
+            Action::RemoveDs {
+                target: parent_target(),
+                records: vec![ds],
+                ttl: Ttl(300),
+            },
+        )
+        .await;
+        // DS TTL + every parent server's lag + margin.
+        advance(&p, Secs(300 + 60 + 600)).await;
+        run(&p, "example.com", Action::DisableSigning).await;
+        advance(&p, Secs::days(7)).await;
+        let w = p.world();
+        assert_eq!(w.bogus.total, 0, "{:#?}", w.bogus.first);
+        assert!(
+            w.bogus.lookups > 1000,
+            "the resolvers did look: {}",
+            w.bogus.lookups
+        );
+    }
 }
 
 /// (d) DS removed and signing disabled at once, while resolvers still cache the DS.
 #[tokio::test]
 async fn control_d_disable_right_after_removing_the_ds_is_bogus() {
-    let p = provider();
-    sign(&p, "example.com").await;
-    advance(&p, Secs::days(3)).await;
-    publish_parent_ds(&p, "example.com", 3600).await;
-    advance(&p, Secs::days(2)).await;
-    assert_eq!(p.bogus_answers(), 0);
-    let ds = ksk_ds(&p, "example.com");
-    run(
-        &p,
-        "example.com",
-        Action::RemoveDs {
-            target: parent_target(),
-            records: vec![ds],
-            ttl: Ttl(3600),
-        },
-    )
-    .await;
-    run(&p, "example.com", Action::DisableSigning).await;
-    advance(&p, Secs::days(1)).await;
-    let w = p.world();
-    assert!(w.bogus.total > 0);
-    // Every failure happened while a cached DS could still be alive.
-    let last = w.bogus.first.iter().map(|b| b.at).max().unwrap();
-    assert!(last.as_second() - w.now.as_second() + 86_400 <= 3600 + 120);
+    for p in providers() {
+        sign(&p, "example.com").await;
+        advance(&p, Secs::days(3)).await;
+        publish_parent_ds(&p, "example.com", 3600).await;
+        advance(&p, Secs::days(2)).await;
+        assert_eq!(p.bogus_answers(), 0);
+        let ds = ksk_ds(&p, "example.com");
+        run(
+            &p,
+            "example.com",
+            Action::RemoveDs {
+                target: parent_target(),
+                records: vec![ds],
+                ttl: Ttl(3600),
+            },
+        )
+        .await;
+        run(&p, "example.com", Action::DisableSigning).await;
+        advance(&p, Secs::days(1)).await;
+        let w = p.world();
+        assert!(w.bogus.total > 0);
+        // Every failure happened while a cached DS could still be alive.
+        let last = w.bogus.first.iter().map(|b| b.at).max().unwrap();
+        assert!(last.as_second() - w.now.as_second() + 86_400 <= 3600 + 120);
+    }
 }
 
 /// Publishing the DS before the unsigned answers cached before signing expired is caught too.
 #[tokio::test]
 async fn control_e_ds_too_soon_after_signing_is_bogus() {
-    let p = provider();
-    advance(&p, Secs::hours(6)).await;
-    sign(&p, "example.com").await;
-    advance(&p, Secs::hours(1)).await;
-    publish_parent_ds(&p, "example.com", 300).await;
-    advance(&p, Secs::days(2)).await;
-    let w = p.world();
-    assert!(w.bogus.total > 0);
-    assert!(
-        w.bogus
-            .first
-            .iter()
-            .any(|b| b.reason.contains("cached unsigned")),
-        "{:#?}",
-        w.bogus.first
-    );
+    for p in providers() {
+        advance(&p, Secs::hours(6)).await;
+        sign(&p, "example.com").await;
+        advance(&p, Secs::hours(1)).await;
+        publish_parent_ds(&p, "example.com", 300).await;
+        advance(&p, Secs::days(2)).await;
+        let w = p.world();
+        assert!(w.bogus.total > 0);
+        assert!(
+            w.bogus
+                .first
+                .iter()
+                .any(|b| b.reason.contains("cached unsigned")),
+            "{:#?}",
+            w.bogus.first
+        );
+    }
 }
 
 #[tokio::test]
@@ -999,5 +1011,236 @@ fn world_schema_is_fresh() {
     let schema = serde_json::to_value(world_schema()).unwrap();
     for k in schema["required"].as_array().unwrap() {
         assert!(w.get(k.as_str().unwrap()).is_some(), "{k}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A whole onboarding and destroy by hand, the seed procedure with its waits, for each trust kind:
+// no bogus answer, and the world back at its baseline afterwards.
+
+/// Advances in steps of `step` until `cond` holds on the live view; panics after `limit`.
+async fn wait_for(
+    p: &SandboxProvider,
+    zone: &str,
+    step: Secs,
+    limit: Secs,
+    cond: impl Fn(&dnssec_pilot::state::LiveObs) -> bool,
+) {
+    let end = limit.after(p.now());
+    while !cond(&p.live(&zn(zone))) {
+        assert!(p.now() < end, "condition not met within {}", limit);
+        advance(p, step).await;
+    }
+}
+
+async fn onboard_and_destroy(p: &SandboxProvider, zone: &str) {
+    let z = zn(zone);
+    let base = p.world().zone(&z).unwrap().clone();
+    let rref = |r: &dnssec_pilot::provider::sandbox::RecordSet| RecordRef {
+        name: r.name.clone(),
+        rtype: r.rtype.clone(),
+        set_identifier: r.set_identifier.clone(),
+    };
+    // Prepare: TTLs above 1 h lowered, SOA to 300/300; INSYNC.
+    let lowered: Vec<TtlChange> = base
+        .records
+        .iter()
+        .filter(|r| r.ttl.is_some_and(|t| t.0 > 3600))
+        .map(|r| TtlChange {
+            record: rref(r),
+            from: r.ttl.unwrap(),
+            to: Ttl(3600),
+        })
+        .collect();
+    run(
+        p,
+        zone,
+        Action::LowerTtls {
+            changes: lowered.clone(),
+        },
+    )
+    .await;
+    let soa = SoaChange {
+        ttl_from: base.soa.ttl,
+        ttl_to: Ttl(300),
+        minimum_from: base.soa.minimum,
+        minimum_to: Ttl(300),
+    };
+    run(p, zone, Action::LowerSoa { soa: soa.clone() }).await;
+    advance(p, Secs(60)).await;
+    let t_lowered = p.now();
+    // Sign; INSYNC; wait the old maximum TTL (2 days) after lowering, plus a soak of 1 day.
+    sign(p, zone).await;
+    advance(p, Secs(60)).await;
+    let key = p.world().zone(&z).unwrap().ksks[0].dnskey.clone();
+    assert!(p.live(&z).dnskey_at_every_zone_server(&key));
+    let gate = Secs::days(2)
+        .after(t_lowered)
+        .max(Secs::days(1).after(p.now()));
+    p.wait_until(gate).await.unwrap();
+    // Trust.
+    let ds = ksk_ds(p, zone);
+    let kind = p.world().zone(&z).unwrap().parent.clone();
+    use dnssec_pilot::provider::sandbox::ParentKind;
+    match &kind {
+        ParentKind::ParentZone { .. } => publish_parent_ds(p, zone, 300).await,
+        ParentKind::Registrar => {
+            run(
+                p,
+                zone,
+                Action::AddRegistrarKey {
+                    domain: z.clone(),
+                    key: key.clone(),
+                },
+            )
+            .await;
+        }
+        ParentKind::External => {
+            run(
+                p,
+                zone,
+                Action::Manual {
+                    instruction: format!("Publish at your registrar: {zone}. DS {ds}"),
+                },
+            )
+            .await;
+        }
+    }
+    wait_for(p, zone, Secs::minutes(10), Secs::days(2), |l| {
+        l.ds_at_every_parent(|d| d == &ds)
+    })
+    .await;
+    advance(p, Secs::minutes(10)).await;
+    advance(p, Secs(172_800)).await; // the delegation NS TTL
+    advance(p, Secs::days(1)).await; // soak
+    assert_eq!(p.bogus_answers(), 0, "{:#?}", p.world().bogus.first);
+    let mut ds_ttl = p.live(&z).max_parent_ds_ttl().unwrap();
+    // Finally: DS TTL raised where the parent is ours; original TTLs back.
+    if matches!(kind, ParentKind::ParentZone { .. }) {
+        run(
+            p,
+            zone,
+            Action::RaiseDsTtl {
+                parent_hosted_zone_id: PARENT_ID.into(),
+                records: vec![ds.clone()],
+                from: Ttl(300),
+                to: Ttl(3600),
+            },
+        )
+        .await;
+        ds_ttl = Ttl(3600);
+    }
+    let restore: Vec<TtlChange> = lowered
+        .iter()
+        .map(|c| TtlChange {
+            record: c.record.clone(),
+            from: c.to,
+            to: c.from,
+        })
+        .collect();
+    run(
+        p,
+        zone,
+        Action::RestoreTtls {
+            changes: restore.clone(),
+        },
+    )
+    .await;
+    advance(p, Secs::days(3)).await;
+    assert_eq!(p.bogus_answers(), 0, "{:#?}", p.world().bogus.first);
+    // Destroy: DS out first, wait until gone everywhere + DS TTL (+ 3 d at a registrar) + margin.
+    match &kind {
+        ParentKind::ParentZone { .. } => {
+            run(
+                p,
+                zone,
+                Action::RemoveDs {
+                    target: parent_target(),
+                    records: vec![ds.clone()],
+                    ttl: ds_ttl,
+                },
+            )
+            .await;
+        }
+        ParentKind::Registrar => {
+            run(
+                p,
+                zone,
+                Action::RemoveRegistrarKey {
+                    domain: z.clone(),
+                    key: key.clone(),
+                },
+            )
+            .await;
+        }
+        ParentKind::External => {
+            run(
+                p,
+                zone,
+                Action::Manual {
+                    instruction: format!("Remove the DS of {zone} at your registrar"),
+                },
+            )
+            .await;
+        }
+    }
+    wait_for(p, zone, Secs::minutes(10), Secs::days(2), |l| {
+        l.ds_gone_everywhere()
+    })
+    .await;
+    let mut wait = ds_ttl.secs();
+    if kind == ParentKind::Registrar {
+        wait = wait.max(Secs::days(3));
+    }
+    advance(p, Secs(wait.0 + 600)).await;
+    run(p, zone, Action::DisableSigning).await;
+    advance(p, Secs(60)).await;
+    let ksk = p.world().zone(&z).unwrap().ksks[0].name.clone();
+    run(p, zone, Action::DeactivateKsk { name: ksk.clone() }).await;
+    run(p, zone, Action::DeleteKsk { name: ksk }).await;
+    run(
+        p,
+        zone,
+        Action::RestoreSoa {
+            soa: SoaChange {
+                ttl_from: Ttl(300),
+                ttl_to: base.soa.ttl,
+                minimum_from: Ttl(300),
+                minimum_to: base.soa.minimum,
+            },
+        },
+    )
+    .await;
+    advance(p, Secs::days(3)).await;
+    let w = p.world();
+    assert_eq!(w.bogus.total, 0, "{zone}: {:#?}", w.bogus.first);
+    let after = w.zone(&z).unwrap();
+    assert_eq!(after.records, base.records);
+    assert_eq!(after.soa, base.soa);
+    assert!(after.ksks.is_empty());
+    assert!(w.parent_ds(&z).is_empty());
+}
+
+#[tokio::test]
+async fn onboarding_and_destroy_by_hand_never_breaks_resolution() {
+    for zone in ["example.com", "example.org", "example.info"] {
+        for p in providers() {
+            onboard_and_destroy(&p, zone).await;
+            assert!(p.world().bogus.lookups > 100);
+        }
+    }
+}
+
+/// The same road with the DS published one day too early is caught, in both simulations.
+#[tokio::test]
+async fn onboarding_with_the_old_max_ttl_not_waited_is_caught() {
+    for p in providers() {
+        // Resolvers cache the zone's 2-day answers for a while first.
+        advance(&p, Secs::days(1)).await;
+        sign(&p, "example.com").await;
+        advance(&p, Secs::days(1)).await;
+        publish_parent_ds(&p, "example.com", 300).await;
+        advance(&p, Secs::days(2)).await;
+        assert!(p.bogus_answers() > 0);
     }
 }

@@ -314,6 +314,7 @@ fn simulate_resolvers(w: &mut World, from: i64, to: i64) -> Result<(), SandboxEr
         .collect();
     let neg_parent = i64::from(w.settings.parent_negative_ttl.0);
     let dnskey_ttl = i64::from(w.settings.dnskey_ttl.0);
+    let fast_forward = w.settings.fast_forward;
     let names = w.names();
     let stream = w.next_stream();
     let mut resolvers = std::mem::take(&mut w.resolvers);
@@ -335,7 +336,11 @@ fn simulate_resolvers(w: &mut World, from: i64, to: i64) -> Result<(), SandboxEr
             let mut rng = ChaCha8Rng::seed_from_u64(
                 stream ^ (u64::from(r.id) << 32) ^ (zi as u64).wrapping_mul(0x9E37_79B9),
             );
-            let steady = steady_state(&views, neg_parent, dnskey_ttl);
+            let steady = if fast_forward {
+                steady_state(&views, neg_parent, dnskey_ttl)
+            } else {
+                None
+            };
             let cache = r.caches.entry(name.clone()).or_default();
             let out = simulate_one(
                 cache,
