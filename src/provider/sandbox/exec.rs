@@ -315,6 +315,7 @@ pub(crate) fn execute(w: &mut World, req: &ActionRequest) -> Result<ActionResult
         } => match target {
             DsTarget::ParentZone { hosted_zone_id, .. } => {
                 let op = "ChangeResourceRecordSets";
+                let hosted_zone_id = hosted_zone_id.trim_start_matches("/hostedzone/");
                 let pz = w.parent_zones.get_mut(hosted_zone_id).ok_or_else(|| {
                     r53(
                         op,

@@ -121,6 +121,17 @@ impl SandboxProvider {
         })
     }
 
+    /// Writes the world to `path` now (for an [`in_memory`](Self::in_memory) provider whose
+    /// many small clock advances should not each cost a file write).
+    pub fn save_to(&self, path: &Path) -> Result<(), SandboxError> {
+        self.lock().save(path)
+    }
+
+    /// The world file this provider saves to, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
     /// The live DNS view of one zone or domain (what `probe` would see).
     pub fn live(&self, zone: &ZoneName) -> LiveObs {
         observe::live(&self.lock(), zone)

@@ -489,7 +489,9 @@ fn lookup(
         let was_secure = !c.ds.is_empty();
         match v.parent_server(rng, t) {
             Some((_, p)) => {
-                c.ds = p.ds.clone();
+                if c.ds != p.ds {
+                    c.ds.clone_from(&p.ds);
+                }
                 c.ds_expires = t + if p.ds.is_empty() {
                     neg_parent
                 } else {
@@ -527,7 +529,9 @@ fn lookup(
             match v.zone_server(rng, t) {
                 Some((_, s)) => {
                     let sig_ok = s.signatures_expire_at.is_none_or(|e| t < secs(e));
-                    c.dnskey_ds = s.sep_ds.clone();
+                    if c.dnskey_ds != s.sep_ds {
+                        c.dnskey_ds.clone_from(&s.sep_ds);
+                    }
                     c.dnskey_signed = s.signing && sig_ok && !s.dnskeys.is_empty();
                     c.dnskey_expires = t + if s.dnskeys.is_empty() {
                         i64::from(s.negative_ttl.0)
