@@ -86,7 +86,7 @@ impl Secs {
             return "0s".into();
         }
         for (unit, n) in [("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60)] {
-            if s % n == 0 {
+            if s.is_multiple_of(n) {
                 return format!("{}{unit}", s / n);
             }
         }
