@@ -605,6 +605,23 @@ async fn trust_gate_opens_only_when_every_parent_serves_the_ds() {
     );
     assert!(!gate(&live), "one parent server still lacks the DS");
     assert!(live.any_parent_ds() && !live.ds_gone_everywhere());
+    let servers = Servers {
+        parent: vec![Target::addr(k.parent), Target::addr(k.parent2)],
+        zone: vec![Target::addr(k.child)],
+    };
+    let rep = probe_with(&obs, &z, &servers).await;
+    assert!(
+        rep.problems
+            .iter()
+            .any(|p| p.contains("parent servers disagree")),
+        "{:?}",
+        rep.problems
+    );
+    assert_eq!(
+        rep.chain,
+        Chain::Insecure,
+        "the lagging server still sends resolvers the insecure way"
+    );
 
     k.refresh_secondary();
     let live = obs.observe_live(&z, &over).await;
@@ -629,4 +646,58 @@ async fn trust_gate_opens_only_when_every_parent_serves_the_ds() {
         live.parent_servers[2].result.as_ref().unwrap_err().kind,
         ProbeErrorKind::Timeout
     );
+}
+
+/// Discovery: the parent's servers through a resolver named in a resolv.conf, the zone's from the
+/// parent's referral (its NS names and glue). The Knot primary plays the resolver here: it
+/// answers `test. NS` and `ns1.test. A` from its own zone.
+#[tokio::test]
+async fn servers_are_discovered_from_resolv_conf_and_the_referral() {
+    let k = knot();
+    let dir = tempfile::tempdir().unwrap();
+    let resolv = dir.path().join("resolv.conf");
+    std::fs::write(&resolv, "# test\nnameserver 127.0.0.1\n").unwrap();
+    let obs = DnsObserver::new(ObserverConfig {
+        resolv_conf: resolv,
+        port: k.parent.port(),
+        ..ObserverConfig::default()
+    });
+    let z = zone("stable.test");
+    let s = obs
+        .servers(&z, &dnssec_pilot::config::DnsOverride::default())
+        .await
+        .unwrap();
+    let want = format!("ns1.test/{}", k.parent);
+    assert_eq!(
+        s.parent
+            .iter()
+            .map(|t| t.label.as_str())
+            .collect::<Vec<_>>(),
+        vec![want.as_str()]
+    );
+    assert_eq!(s.zone.len(), 1);
+    assert_eq!(
+        s.zone[0].label,
+        format!("ns1.stable.test/127.0.0.1:{}", k.parent.port())
+    );
+    // With the zone servers given, only the parent side is discovered, and the gate reads it.
+    let over = dnssec_pilot::config::DnsOverride {
+        parent_servers: vec![],
+        zone_servers: vec![k.child],
+    };
+    let live = obs.observe_live(&z, &over).await;
+    assert_eq!(live.parent_servers[0].server, want);
+    let ksk = child_ksks(&z).await.remove(0);
+    assert!(live.ds_at_every_parent(|d| ksk.matches(&z, d)));
+    assert!(live.signed_everywhere());
+    // A resolv.conf naming no resolver fails discovery, and the gates stay closed.
+    let empty = dir.path().join("empty.conf");
+    std::fs::write(&empty, "search example\n").unwrap();
+    let obs = DnsObserver::new(ObserverConfig {
+        resolv_conf: empty,
+        ..ObserverConfig::default()
+    });
+    let live = obs.observe_live(&z, &over).await;
+    assert_eq!(live.parent_servers[0].server, "(discovery)");
+    assert!(!live.ds_at_every_parent(|_| true) && !live.ds_gone_everywhere());
 }

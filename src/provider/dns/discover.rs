@@ -14,8 +14,8 @@ use crate::config::DnsOverride;
 use crate::model::ZoneName;
 use crate::state::{ProbeError, ProbeErrorKind};
 
-/// The `nameserver` lines of a resolv.conf (port 53), in order.
-pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
+/// The `nameserver` lines of a resolv.conf (at `port`, normally 53), in order.
+pub fn parse_resolv_conf(text: &str, port: u16) -> Vec<SocketAddr> {
     text.lines()
         .map(|l| l.split(['#', ';']).next().unwrap_or("").trim())
         .filter_map(|l| l.strip_prefix("nameserver"))
@@ -23,7 +23,7 @@ pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
             let ip = rest.trim().split('%').next()?;
             ip.parse::<IpAddr>().ok()
         })
-        .map(|ip| SocketAddr::new(ip, 53))
+        .map(|ip| SocketAddr::new(ip, port))
         .collect()
 }
 
@@ -36,7 +36,7 @@ async fn resolvers(obs: &DnsObserver) -> Result<Vec<SocketAddr>, ProbeError> {
                 format!("cannot read {}: {e}", obs.cfg.resolv_conf.display()),
             )
         })?;
-    let list = parse_resolv_conf(&text);
+    let list = parse_resolv_conf(&text, obs.cfg.port);
     if list.is_empty() {
         return Err(probe_err(
             ProbeErrorKind::Network,
@@ -139,8 +139,10 @@ pub async fn servers(
         }
         for h in hosts {
             for ip in addresses(obs, &res, &h).await {
-                out.parent
-                    .push(Target::named(&h.to_ascii(), SocketAddr::new(ip, 53)));
+                out.parent.push(Target::named(
+                    &h.to_ascii(),
+                    SocketAddr::new(ip, obs.cfg.port),
+                ));
             }
         }
         if out.parent.is_empty() {
@@ -156,7 +158,7 @@ pub async fn servers(
         for p in &out.parent {
             match obs.parent_detail(zone, p.addr).await {
                 Ok(d) if !d.referral.is_empty() => {
-                    let port = p.addr.port();
+                    let port = obs.cfg.port;
                     let mut res: Option<Vec<SocketAddr>> = None;
                     for (host, glue) in d.referral {
                         let ips = if glue.is_empty() {
@@ -171,8 +173,6 @@ pub async fn servers(
                             glue
                         };
                         for ip in ips {
-                            // Glue for servers on a non-standard port only makes sense for
-                            // test set-ups that put every server on the parent's port.
                             out.zone
                                 .push(Target::named(&host, SocketAddr::new(ip, port)));
                         }
@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn resolv_conf_lines() {
         let t = "# comment\nsearch example.com\nnameserver 10.0.0.1\nnameserver fe80::1%eth0 # x\nnameserver bogus\noptions ndots:2\n";
-        let v = parse_resolv_conf(t);
+        let v = parse_resolv_conf(t, 53);
         assert_eq!(
             v,
             vec![

@@ -70,6 +70,9 @@ pub struct ObserverConfig {
     pub resolv_conf: PathBuf,
     /// Also ask every zone server for a name that does not exist and check its signed denial.
     pub check_denial: bool,
+    /// The port of the resolvers in `resolv_conf` and of discovered name servers (53; tests
+    /// that run servers on other ports change it).
+    pub port: u16,
 }
 
 impl Default for ObserverConfig {
@@ -80,6 +83,7 @@ impl Default for ObserverConfig {
             clock_skew: Duration::from_secs(3600),
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             check_denial: true,
+            port: 53,
         }
     }
 }

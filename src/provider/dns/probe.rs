@@ -310,6 +310,44 @@ pub fn build_report(
             },
         })
         .collect();
+    // Servers of one zone should agree; a difference is what a resolver may or may not see
+    // depending on the server it picks.
+    let ds_sets: Vec<(&str, &Vec<DsRecord>)> = parents
+        .iter()
+        .filter_map(|p| {
+            p.result
+                .as_ref()
+                .ok()
+                .map(|d| (p.server.as_str(), &d.answer.ds))
+        })
+        .collect();
+    if let Some((first, set)) = ds_sets.first() {
+        for (other, s) in &ds_sets[1..] {
+            if s != set {
+                problems.push(format!(
+                    "parent servers disagree on the DS RRset: {first} and {other} serve different sets"
+                ));
+            }
+        }
+    }
+    let key_sets: Vec<(&str, &Vec<Dnskey>)> = zones
+        .iter()
+        .filter_map(|z| {
+            z.result
+                .as_ref()
+                .ok()
+                .map(|d| (z.server.as_str(), &d.answer.dnskeys))
+        })
+        .collect();
+    if let Some((first, set)) = key_sets.first() {
+        for (other, s) in &key_sets[1..] {
+            if s != set {
+                problems.push(format!(
+                    "zone servers disagree on the DNSKEY RRset: {first} and {other} serve different sets"
+                ));
+            }
+        }
+    }
     let chain = match overall {
         Some(c) => c,
         None => {

@@ -165,7 +165,9 @@ async fn udp_exchange(
         .await
         .map_err(|e| err(ProbeErrorKind::Network, format!("{server}: udp send: {e}")))?;
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut buf = vec![0u8; 65_535];
+    // Servers send at most the advertised 1232 octets (512 without EDNS); a datagram larger
+    // than this buffer is cut short, fails to parse and is ignored.
+    let mut buf = vec![0u8; 4096];
     loop {
         let recv = tokio::time::timeout_at(deadline, sock.recv_from(&mut buf)).await;
         let (n, from) = match recv {
