@@ -399,6 +399,7 @@ impl DnsObserver {
                 d.answer
                     .problems
                     .extend(check.problems.iter().map(|p| format!("denial: {p}")));
+                d.answer.denial_signed = Some(check.signed);
                 d.denial = Some(check);
             }
         }

@@ -387,6 +387,8 @@ pub(crate) fn execute(w: &mut World, req: &ActionRequest) -> Result<ActionResult
         Action::AddRegistrarKey { domain, key } => registrar_op(w, domain, key.clone(), true),
         Action::RemoveRegistrarKey { domain, key } => registrar_op(w, domain, key.clone(), false),
         Action::Manual { instruction } => manual(w, &req.zone, instruction),
+        // A checkpoint: the engine never sends one, and it changes nothing.
+        Action::Await { .. } => Ok(ActionResult::default()),
     }
 }
 

@@ -296,9 +296,10 @@ pub(crate) fn live(w: &World, name: &ZoneName) -> LiveObs {
                         dnskey_ttl: (!s.dnskeys.is_empty()).then_some(w.settings.dnskey_ttl),
                         dnskeys: s.dnskeys.clone(),
                         dnskey_signed: s.signing && sig_ok && !s.dnskeys.is_empty(),
-                        data_signed: s.signing,
+                        data_signed: s.signing && sig_ok,
                         ns_ttl: s.ns_ttl,
                         problems,
+                        denial_signed: s.signing.then_some(sig_ok),
                     }),
                 });
             }
