@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dnssec_pilot::cli::{Cli, Command, Settings};
-use dnssec_pilot::commands::{Outcome, schema, validate};
+use dnssec_pilot::commands::{Outcome, run, schema, validate};
+use dnssec_pilot::plan::Mode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,6 +25,41 @@ fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
     match cli.command {
         Command::Validate => Ok(emit(validate::run(&settings.config, json, settings.color))),
         Command::Schema(args) => Ok(emit(schema::run(args.kind))),
+        Command::Plan(args) => Ok(emit(run::plan_cmd(settings, &args)?)),
+        Command::Apply(args) => run::apply_cmd(
+            settings,
+            run::RunArgs {
+                mode: Mode::Apply,
+                plan_file: args.plan_file.as_deref(),
+                auto_approve: args.auto_approve,
+                wait: args.wait.wait,
+                max_wait: args.wait.max_wait,
+                zones: &args.zones,
+                detailed_exitcode: args.detailed_exitcode,
+            },
+        ),
+        Command::Destroy(args) => run::apply_cmd(
+            settings,
+            run::RunArgs {
+                mode: Mode::Destroy,
+                plan_file: None,
+                auto_approve: args.auto_approve,
+                wait: args.wait.wait,
+                max_wait: args.wait.max_wait,
+                zones: &args.zones,
+                detailed_exitcode: false,
+            },
+        ),
+        Command::Show(args) => Ok(emit(run::show_cmd(settings, args.plan_file.as_ref())?)),
+        Command::Check(args) => Ok(emit(run::check_cmd(settings, &args)?)),
+        Command::Sandbox(args) => Ok(emit(run::sandbox_cmd(settings, &args.command)?)),
+        Command::Probe(args) => {
+            let (stdout, code) =
+                dnssec_pilot::provider::dns::probe::run_probe_command(&args, settings.format)
+                    .map_err(miette::Report::new)?;
+            print!("{stdout}");
+            Ok(code)
+        }
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "dnssec-pilot", &mut std::io::stdout());

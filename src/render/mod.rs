@@ -236,3 +236,99 @@ pub fn timeline_human(tl: &[TimelineEntry]) -> String {
     }
     out
 }
+
+/// The journal for people: per zone its direction, baseline, the instants gates count from, and
+/// the step history with times and outcomes.
+pub fn journal_human(j: &crate::state::Journal) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Journal lineage {}, serial {}", j.lineage, j.serial);
+    let history = |steps: &[crate::state::StepRecord], out: &mut String| {
+        if steps.is_empty() {
+            return;
+        }
+        let mut t = new_table();
+        t.set_header(vec!["intent at", "step", "outcome"]);
+        for s in steps {
+            let outcome = match &s.outcome {
+                None => "no outcome (interrupted)".to_string(),
+                Some(o) => {
+                    let r = match &o.result {
+                        Ok(r) => {
+                            let mut x = "ok".to_string();
+                            if let Some(c) = &r.change_id {
+                                x.push_str(&format!(" change {c}"));
+                            }
+                            if let Some(c) = &r.operation_id {
+                                x.push_str(&format!(" operation {c}"));
+                            }
+                            x
+                        }
+                        Err(e) => format!("error: {e}"),
+                    };
+                    format!(
+                        "{} at {}{}",
+                        r,
+                        fmt_time(o.at),
+                        if o.reconciled { " (reconciled)" } else { "" }
+                    )
+                }
+            };
+            t.add_row(vec![fmt_time(s.intent_at), s.step_id.clone(), outcome]);
+        }
+        for line in t.to_string().lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    };
+    for (name, z) in &j.zones {
+        let dir = z.direction.map_or("-".to_string(), |d| {
+            format!(
+                "{} since {}",
+                match d.direction {
+                    crate::state::Direction::Onboard => "onboard",
+                    crate::state::Direction::Destroy => "destroy",
+                },
+                fmt_time(d.since)
+            )
+        });
+        let _ = writeln!(out, "\nZone {name} — {dir}");
+        if let Some(b) = &z.baseline {
+            let _ = writeln!(
+                out,
+                "  baseline (captured {}): {} record TTLs, max {} s ({}), SOA ttl {} s / minimum {} s, {}",
+                fmt_time(b.captured_at),
+                b.record_ttls.len(),
+                b.max_ttl.0,
+                b.max_ttl_record,
+                b.soa_ttl.0,
+                b.soa_minimum.0,
+                if b.was_signing {
+                    "was signing"
+                } else {
+                    "was unsigned"
+                }
+            );
+        }
+        for (m, t) in &z.marks {
+            let _ = writeln!(out, "  {}: {}", m.as_str(), fmt_time(*t));
+        }
+        if let Some(t) = z.max_ds_ttl_seen {
+            let _ = writeln!(out, "  largest DS TTL seen: {} s", t.0);
+        }
+        history(&z.steps, &mut out);
+    }
+    for (name, d) in &j.domains {
+        let _ = writeln!(out, "\nDomain {name}");
+        for (m, t) in &d.marks {
+            let _ = writeln!(out, "  {}: {}", m.as_str(), fmt_time(*t));
+        }
+        for (k, t) in &d.key_added_at {
+            let _ = writeln!(
+                out,
+                "  key {k} first seen at the registrar: {}",
+                fmt_time(*t)
+            );
+        }
+        history(&d.steps, &mut out);
+    }
+    out
+}

@@ -1,0 +1,619 @@
+//! `plan`, `apply`, `destroy`, `show`, `check` and `sandbox`: the commands that observe the world
+//! through a provider. Provider selection (the sandbox with `--sandbox WORLD`, AWS otherwise)
+//! happens here, once; the engine and planner never know which one they drive.
+//!
+//! `apply` and `destroy` stream their progress (one line per step, stamped with the provider's
+//! time — virtual in the sandbox) to stdout as they go; everything else returns an [`Outcome`].
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use miette::{IntoDiagnostic as _, Result, miette};
+use serde::{Deserialize, Serialize};
+
+use super::Outcome;
+use crate::check;
+use crate::cli::{Format, SandboxCommand, Settings, TamperEvent};
+use crate::config::{self, Desired};
+use crate::engine::{Engine, EngineError, EngineOptions, Event, JournalStore, RunOutcome};
+use crate::model::{ActionResult, Secs, Timestamp, ZoneName};
+use crate::plan::{self, Mode, Plan, PlanInput};
+use crate::provider::sandbox::{self as sb, SandboxProvider, Tamper};
+use crate::provider::{ObserveScope, Provider, ProviderError};
+use crate::render::{Output, PlanOutput, fmt_time};
+use crate::state::{Journal, Observed};
+
+/// Every provider the CLI can drive, behind one type (the trait is not object-safe: async fns).
+pub enum AnyProvider {
+    Sandbox(SandboxProvider),
+}
+
+impl Provider for AnyProvider {
+    async fn observe(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
+        match self {
+            AnyProvider::Sandbox(p) => p.observe(scope).await,
+        }
+    }
+    async fn execute(
+        &self,
+        req: &crate::model::ActionRequest,
+    ) -> Result<ActionResult, ProviderError> {
+        match self {
+            AnyProvider::Sandbox(p) => p.execute(req).await,
+        }
+    }
+    fn now(&self) -> Timestamp {
+        match self {
+            AnyProvider::Sandbox(p) => p.now(),
+        }
+    }
+    async fn wait_until(&self, t: Timestamp) -> Result<(), ProviderError> {
+        match self {
+            AnyProvider::Sandbox(p) => p.wait_until(t).await,
+        }
+    }
+    fn poll_interval(&self) -> Secs {
+        match self {
+            AnyProvider::Sandbox(p) => p.poll_interval(),
+        }
+    }
+}
+
+/// Loads the config, printing its diagnostics the way `validate` does when it is invalid.
+pub fn load_desired(settings: &Settings) -> Result<Desired> {
+    match config::load(&settings.config) {
+        Ok(l) => {
+            if !l.warnings.items.is_empty() {
+                eprint!("{}", l.warnings.render_human(settings.color));
+            }
+            Ok(l.desired)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(false, settings.color));
+            Err(miette!(
+                help =
+                    "run `dnssec-pilot validate` for the full list, fix the file, then try again",
+                "the config `{}` is not valid; nothing was observed or changed",
+                settings.config.display()
+            ))
+        }
+    }
+}
+
+/// Opens the provider the settings name.
+pub fn provider(settings: &Settings) -> Result<AnyProvider> {
+    match &settings.sandbox {
+        Some(path) => {
+            if !path.exists() {
+                return Err(miette!(
+                    help = format!(
+                        "create it first: `dnssec-pilot --sandbox {} -c {} sandbox init`",
+                        path.display(),
+                        settings.config.display()
+                    ),
+                    "the sandbox world `{}` does not exist",
+                    path.display()
+                ));
+            }
+            Ok(AnyProvider::Sandbox(
+                SandboxProvider::open(path).into_diagnostic()?,
+            ))
+        }
+        None => Err(miette!(
+            help = "use the sandbox for now: `--sandbox WORLD` (see `dnssec-pilot sandbox --help`)",
+            "the AWS provider is not available in this build yet"
+        )),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+}
+
+/// `--zone` names, validated against the config and the journal.
+fn zone_filter(names: &[String], desired: &Desired, journal: &Journal) -> Result<Vec<ZoneName>> {
+    let mut out = Vec::new();
+    for n in names {
+        let z = ZoneName::parse(n).map_err(|e| miette!("`--zone {n}` is not a valid name: {e}"))?;
+        let known = desired.zone(&z).is_some()
+            || desired.domain(&z).is_some()
+            || journal.zones.contains_key(&z)
+            || journal.domains.contains_key(&z);
+        if !known {
+            return Err(miette!(
+                help = "`--zone` takes a zone or domain listed in the config (or remembered by the journal)",
+                "`{z}` is neither in the config nor in the journal"
+            ));
+        }
+        out.push(z);
+    }
+    Ok(out)
+}
+
+/// A plan saved with `plan -o`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format_version: u32,
+    pub zones_filter: Vec<ZoneName>,
+    pub plan: Plan,
+}
+
+const SAVED_PLAN_VERSION: u32 = 1;
+
+fn read_journal(settings: &Settings) -> Result<Journal> {
+    JournalStore::new(&settings.state)
+        .load_or_new()
+        .map_err(miette::Report::new)
+}
+
+/// `plan`.
+pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outcome> {
+    let desired = load_desired(settings)?;
+    let provider = provider(settings)?;
+    let journal = read_journal(settings)?;
+    let only = zone_filter(&args.zones, &desired, &journal)?;
+    let rt = runtime()?;
+    let observed = rt
+        .block_on(provider.observe(ObserveScope {
+            desired: &desired,
+            journal: &journal,
+        }))
+        .map_err(miette::Report::new)?;
+    let p = plan::plan(PlanInput {
+        desired: &desired,
+        observed: &observed,
+        journal: &journal,
+        now: provider.now(),
+        mode: if args.destroy {
+            Mode::Destroy
+        } else {
+            Mode::Apply
+        },
+        only: &only,
+    });
+    let tl = args.timeline.then(|| plan::timeline(&p, &journal));
+    let out = PlanOutput {
+        plan: &p,
+        timeline: tl.as_deref(),
+    };
+    let mut stderr = String::new();
+    if let Some(path) = &args.out {
+        let saved = SavedPlan {
+            format_version: SAVED_PLAN_VERSION,
+            zones_filter: only.clone(),
+            plan: p.clone(),
+        };
+        let text = serde_json::to_string_pretty(&saved).into_diagnostic()?;
+        crate::engine::store::write_atomic(path, text.as_bytes()).into_diagnostic()?;
+        stderr.push_str(&format!(
+            "Saved the plan to `{}`; run `dnssec-pilot apply {}` to carry it out.\n",
+            path.display(),
+            path.display()
+        ));
+    }
+    let stdout = match settings.format {
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&out.json()).into_diagnostic()?
+        ),
+        _ => out.human(),
+    };
+    let code = if !args.detailed_exitcode {
+        0
+    } else if p.has_errors() {
+        1
+    } else if p.has_changes() {
+        2
+    } else {
+        0
+    };
+    Ok(Outcome {
+        stdout,
+        stderr,
+        code,
+    })
+}
+
+/// Asks the operator on the terminal; refuses when there is none.
+fn ask_approval(plan: &Plan, verb: &str) -> bool {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        eprintln!("error: refusing to {verb} without approval: standard input is not a terminal");
+        eprintln!("  help: review the plan, then pass `--auto-approve`");
+        return false;
+    }
+    let ready = plan.ready_steps().count();
+    eprint!("\n{ready} step(s) are ready to run. Do you want to {verb}? Only `yes` is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    if stdin.lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    line.trim() == "yes"
+}
+
+/// What `apply`/`destroy` share.
+pub struct RunArgs<'a> {
+    pub mode: Mode,
+    pub plan_file: Option<&'a Path>,
+    pub auto_approve: bool,
+    pub wait: bool,
+    pub max_wait: Option<Secs>,
+    pub zones: &'a [String],
+    pub detailed_exitcode: bool,
+}
+
+/// `apply` and `destroy`: stream progress to stdout; return the exit code.
+pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
+    let desired = load_desired(settings)?;
+    let provider = provider(settings)?;
+    let store = JournalStore::new(&settings.state);
+    let journal = store.load_or_new().map_err(miette::Report::new)?;
+    let saved = match args.plan_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| miette!("cannot read the plan file `{}`: {e}", p.display()))?;
+            let s: SavedPlan = serde_json::from_str(&text).map_err(|e| {
+                miette!(
+                    help = "make one with `dnssec-pilot plan -o FILE`",
+                    "`{}` is not a saved plan: {e}",
+                    p.display()
+                )
+            })?;
+            if s.format_version != SAVED_PLAN_VERSION {
+                return Err(miette!(
+                    "`{}` was saved by another dnssec-pilot release (format {})",
+                    p.display(),
+                    s.format_version
+                ));
+            }
+            Some(s)
+        }
+        None => None,
+    };
+    let only = match &saved {
+        Some(s) => s.zones_filter.clone(),
+        None => zone_filter(args.zones, &desired, &journal)?,
+    };
+    drop(journal);
+    let json = settings.format == Format::Json;
+    let verb = if args.mode == Mode::Destroy {
+        "destroy"
+    } else {
+        "apply"
+    };
+    let engine = Engine {
+        provider: &provider,
+        desired: &desired,
+        store: &store,
+        options: EngineOptions {
+            mode: args.mode,
+            only,
+            wait: args.wait,
+            max_wait: args.max_wait,
+        },
+        fault: None,
+    };
+    let mut log: Vec<serde_json::Value> = Vec::new();
+    let mut on_event = |ev: Event<'_>| {
+        let mut out = std::io::stdout().lock();
+        match ev {
+            Event::Planned { plan, first } => {
+                if first && !json {
+                    let _ = write!(
+                        out,
+                        "{}",
+                        PlanOutput {
+                            plan,
+                            timeline: None
+                        }
+                        .human()
+                    );
+                    let _ = writeln!(out);
+                }
+            }
+            Event::Executing { .. } => {}
+            Event::Executed { step, at, result } => {
+                let what = match result {
+                    Ok(r) => {
+                        let mut s = "ok".to_string();
+                        if let Some(c) = &r.change_id {
+                            s.push_str(&format!(" (change {c})"));
+                        }
+                        if let Some(o) = &r.operation_id {
+                            s.push_str(&format!(" (operation {o})"));
+                        }
+                        s
+                    }
+                    Err(e) => format!("failed: {e}"),
+                };
+                if json {
+                    log.push(serde_json::json!({
+                        "event": "executed", "at": fmt_time(at), "step": step.id, "action": step.kind(),
+                        "ok": result.is_ok(), "result": match result { Ok(r) => serde_json::to_value(r).unwrap_or_default(), Err(e) => serde_json::Value::String(e.clone()) },
+                    }));
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "[{}] {} {} … {what}",
+                        fmt_time(at),
+                        step.id,
+                        step.kind()
+                    );
+                    if let crate::model::Action::Manual { instruction } = &step.action {
+                        let _ = writeln!(out, "    instruction: {instruction}");
+                    }
+                }
+            }
+            Event::Reconciled {
+                step_id,
+                effect_observed,
+            } => {
+                if json {
+                    log.push(serde_json::json!({"event": "reconciled", "step": step_id, "effect_observed": effect_observed}));
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "reconciled interrupted step {step_id}: effect {}",
+                        if effect_observed {
+                            "observed"
+                        } else {
+                            "not observed; it runs again with the same token"
+                        }
+                    );
+                }
+            }
+            Event::Waiting {
+                from,
+                until,
+                reason,
+            } => {
+                if json {
+                    log.push(serde_json::json!({"event": "waiting", "from": fmt_time(from), "until": fmt_time(until), "reason": reason}));
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "[{}] waiting until {} — {reason}",
+                        fmt_time(from),
+                        fmt_time(until)
+                    );
+                }
+            }
+        }
+    };
+    let auto = args.auto_approve;
+    let mut approve = |p: &Plan| auto || ask_approval(p, verb);
+    let rt = runtime()?;
+    let result = match &saved {
+        Some(s) => rt.block_on(engine.run_saved(&s.plan, &mut on_event)),
+        None => rt.block_on(engine.run(&mut approve, &mut on_event)),
+    };
+    drop(on_event);
+    let outcome = match result {
+        Ok(o) => o,
+        Err(EngineError::NotApproved) => {
+            return Err(miette!(
+                help = "nothing was changed",
+                "{verb} was not approved"
+            ));
+        }
+        Err(e) => return Err(miette::Report::new(e)),
+    };
+    let (code, summary) = match &outcome {
+        RunOutcome::Converged { at } => (
+            0,
+            format!("Converged at {}: nothing left to do.", fmt_time(*at)),
+        ),
+        RunOutcome::Stopped {
+            at,
+            next_gate,
+            reason,
+        } => (
+            if args.detailed_exitcode { 2 } else { 0 },
+            match next_gate {
+                Some(t) => format!(
+                    "Stopped at {} at a closed gate ({reason}).\nThe next gate opens at {}: run `dnssec-pilot {verb}` again then (or use `--wait`).",
+                    fmt_time(*at),
+                    fmt_time(*t)
+                ),
+                None => format!(
+                    "Stopped at {} ({reason}).\nRun `dnssec-pilot {verb}` again later (or use `--wait`).",
+                    fmt_time(*at)
+                ),
+            },
+        ),
+        RunOutcome::NeedsAttention { at, zones } => (
+            1,
+            format!(
+                "Stopped at {}: {} need(s) a person's decision; see the errors above.",
+                fmt_time(*at),
+                zones
+                    .iter()
+                    .map(|z| format!("`{z}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    };
+    if json {
+        let doc = serde_json::json!({
+            "format_version": 1,
+            "command": verb,
+            "outcome": match &outcome { RunOutcome::Converged { .. } => "converged", RunOutcome::Stopped { .. } => "stopped", RunOutcome::NeedsAttention { .. } => "needs_attention" },
+            "next_gate": match &outcome { RunOutcome::Stopped { next_gate: Some(t), .. } => serde_json::Value::String(fmt_time(*t)), _ => serde_json::Value::Null },
+            "events": log,
+            "exit_code": code,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).into_diagnostic()?);
+    } else {
+        println!("{summary}");
+    }
+    Ok(code)
+}
+
+/// `show`: a saved plan, or the journal.
+pub fn show_cmd(settings: &Settings, plan_file: Option<&PathBuf>) -> Result<Outcome> {
+    let json = settings.format == Format::Json;
+    if let Some(p) = plan_file {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| miette!("cannot read `{}`: {e}", p.display()))?;
+        let s: SavedPlan = serde_json::from_str(&text)
+            .map_err(|e| miette!("`{}` is not a saved plan: {e}", p.display()))?;
+        let out = PlanOutput {
+            plan: &s.plan,
+            timeline: None,
+        };
+        let stdout = if json {
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&out.json()).into_diagnostic()?
+            )
+        } else {
+            out.human()
+        };
+        return Ok(Outcome {
+            stdout,
+            ..Outcome::default()
+        });
+    }
+    let store = JournalStore::new(&settings.state);
+    let Some(j) = store.load().map_err(miette::Report::new)? else {
+        return Err(miette!(
+            help = "the journal is written by the first `apply`",
+            "there is no journal at `{}`",
+            settings.state.display()
+        ));
+    };
+    let stdout = if json {
+        format!("{}\n", serde_json::to_string_pretty(&j).into_diagnostic()?)
+    } else {
+        crate::render::journal_human(&j)
+    };
+    Ok(Outcome {
+        stdout,
+        ..Outcome::default()
+    })
+}
+
+/// `check`.
+pub fn check_cmd(settings: &Settings, args: &crate::cli::CheckArgs) -> Result<Outcome> {
+    let json = settings.format == Format::Json;
+    let desired = match config::load(&settings.config) {
+        Ok(l) => l.desired,
+        Err(e) => {
+            return Ok(Outcome {
+                stdout: if json {
+                    e.render(true, false)
+                } else {
+                    String::new()
+                },
+                stderr: if json {
+                    String::new()
+                } else {
+                    e.render(false, settings.color)
+                },
+                code: 1,
+            });
+        }
+    };
+    let provider = provider(settings)?;
+    let journal = read_journal(settings)?;
+    let only = zone_filter(&args.zones, &desired, &journal)?;
+    let rt = runtime()?;
+    let observed = rt
+        .block_on(provider.observe(ObserveScope {
+            desired: &desired,
+            journal: &journal,
+        }))
+        .map_err(miette::Report::new)?;
+    let p = plan::plan(PlanInput {
+        desired: &desired,
+        observed: &observed,
+        journal: &journal,
+        now: provider.now(),
+        mode: Mode::Apply,
+        only: &only,
+    });
+    let report = check::check(&desired, &observed, &journal, &p);
+    let code = report.exit_code(args.fail_on == Some(crate::cli::FailOn::Warning));
+    let stdout = match settings.format {
+        Format::Human => check::report::human(&report, code),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&check::report::json(&report, code)).into_diagnostic()?
+        ),
+        Format::Github => check::report::github(&report, &settings.config.display().to_string()),
+        Format::Junit => check::report::junit(&report),
+    };
+    Ok(Outcome {
+        stdout,
+        stderr: String::new(),
+        code,
+    })
+}
+
+/// `sandbox …`.
+pub fn sandbox_cmd(settings: &Settings, cmd: &SandboxCommand) -> Result<Outcome> {
+    let Some(path) = &settings.sandbox else {
+        return Err(miette!(
+            help = "e.g. `dnssec-pilot --sandbox /tmp/w.json -c examples/quickstart.yaml sandbox init`",
+            "`sandbox` needs `--sandbox WORLD`: the file that holds the simulated world"
+        ));
+    };
+    let json = settings.format == Format::Json;
+    let render = |r: &sb::WorldReport| -> Result<String> {
+        Ok(if json {
+            format!("{}\n", serde_json::to_string_pretty(r).into_diagnostic()?)
+        } else {
+            r.render_human()
+        })
+    };
+    match cmd {
+        SandboxCommand::Init { seed, force } => {
+            let desired = load_desired(settings)?;
+            let r = sb::sandbox_init(&desired, path, *seed, *force).map_err(miette::Report::new)?;
+            let stderr = format!(
+                "Created the sandbox world `{}` at virtual time {}.\n",
+                path.display(),
+                fmt_time(r.now)
+            );
+            Ok(Outcome {
+                stdout: render(&r)?,
+                stderr,
+                code: 0,
+            })
+        }
+        SandboxCommand::Advance { duration } => {
+            let r = sb::sandbox_advance(path, *duration).map_err(miette::Report::new)?;
+            Ok(Outcome {
+                stdout: render(&r)?,
+                ..Outcome::default()
+            })
+        }
+        SandboxCommand::Show => {
+            let r = sb::sandbox_show(path).map_err(miette::Report::new)?;
+            Ok(Outcome {
+                stdout: render(&r)?,
+                ..Outcome::default()
+            })
+        }
+        SandboxCommand::Tamper { event, zone } => {
+            let ev = match event {
+                TamperEvent::RemoveDs => Tamper::RemoveDs,
+                TamperEvent::DisableSigning => Tamper::DisableSigning,
+                TamperEvent::KmsRevoke => Tamper::KmsRevoke,
+                TamperEvent::RaiseTtl => Tamper::RaiseTtl,
+                TamperEvent::WrongDs => Tamper::WrongDs,
+            };
+            let msg = sb::sandbox_tamper(path, ev, zone.as_deref()).map_err(miette::Report::new)?;
+            Ok(Outcome {
+                stdout: String::new(),
+                stderr: format!("{msg}\n"),
+                code: 0,
+            })
+        }
+    }
+}
