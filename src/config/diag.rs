@@ -105,6 +105,8 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code in number order: a code's number is its position here, so new codes are
+    /// appended, never inserted, and none is ever removed (a retired rule keeps its slot).
     pub const ALL: [Code; 43] = [
         Code::Syntax,
         Code::UnknownKey,
