@@ -698,3 +698,18 @@ fn every_code_is_reachable_from_some_input() {
         .collect();
     assert!(missing.is_empty(), "no input triggers {missing:?}");
 }
+
+#[test]
+fn x_keys_hold_anchors_shared_through_merge_keys() {
+    let src = "version: 1\nx-common: &common\n  signing:\n    ksks: [{ name: k_1, kms_key: 'arn:aws:kms:us-east-1:111122223333:alias/k' }]\n  trust: { registrar: external }\nzones:\n  - <<: *common\n    name: example.com\n  - <<: *common\n    name: example.org\n";
+    let d = load_str(src, "t").unwrap().desired;
+    assert_eq!(d.zones.len(), 2);
+    assert_eq!(d.zones[1].trust, Some(Trust::External));
+    assert_eq!(d.zones[1].signing.ksks[0].name, "k_1");
+    // Only at the top level: elsewhere an `x-` key is still a typo.
+    let nested = src.replace(
+        "    name: example.org\n",
+        "    name: example.org\n    x-note: hi\n",
+    );
+    assert_eq!(error_codes(&nested), vec!["DP0002"]);
+}
