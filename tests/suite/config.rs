@@ -676,6 +676,8 @@ fn every_code_is_reachable_from_some_input() {
         format!("version: 1\nzones:\n  - name: example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ registrar: external }}\n    finally: {{ ds_ttl: 3600 }}\n"),
         // DP0040 registrar trust for a subdomain.
         format!("version: 1\nzones:\n  - name: www.example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ registrar: route53_domains }}\n"),
+        // DP0045 the parent zone is listed unsigned.
+        format!("version: 1\nzones:\n  - name: example.com\n    hosted_zone_id: Z1\n    signing: {{ enabled: false }}\n  - name: www.example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ parent_zone: {{ hosted_zone_id: Z1 }} }}\n"),
         // DP0043 a safety wait below the seeds'.
         "version: 1\ndefaults:\n  safety: { propagation_margin: 1m }\nzones:\n  - name: example.com\n    signing: { enabled: false }\n".to_string(),
     ];
