@@ -464,6 +464,20 @@ impl<'n> Fields<'n> {
                 }
             }
             Kind::Null => {}
+            Kind::Str(text) if text.contains('.') && !text.contains(' ') => {
+                r.diags.push(
+                    Diagnostic::error(
+                        Code::WrongType,
+                        node.span,
+                        "this is a string",
+                        "expected a mapping, found a string",
+                    )
+                    .help(format!(
+                        "a zone or domain entry is a mapping: write `- name: {text}`"
+                    )),
+                );
+                return None;
+            }
             _ => {
                 wrong_type(r, node, "a mapping");
                 return None;
