@@ -137,8 +137,17 @@ pub async fn servers(
                 format!("the resolvers know no name servers for {parent}"),
             ));
         }
-        for h in hosts {
-            for ip in addresses(obs, &res, &h).await {
+        // The hosts' addresses, all looked up at once (a TLD has up to 13 servers).
+        let me = obs.clone();
+        let res2 = res.clone();
+        let found = super::run_bounded(hosts.clone(), obs.cfg.concurrency, move |h: Name| {
+            let me = me.clone();
+            let res = res2.clone();
+            async move { addresses(&me, &res, &h).await }
+        })
+        .await;
+        for (h, ips) in hosts.iter().zip(found) {
+            for ip in ips.unwrap_or_default() {
                 out.parent.push(Target::named(
                     &h.to_ascii(),
                     SocketAddr::new(ip, obs.cfg.port),

@@ -609,3 +609,156 @@ pub fn run_probe_command(args: &ProbeArgs, format: Format) -> Result<(String, u8
 pub fn targets(addrs: &[SocketAddr]) -> Vec<Target> {
     addrs.iter().copied().map(Target::addr).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::ParentAnswer;
+
+    /// RFC 6605 §6.1's KSK for example.net and its SHA-256 DS.
+    fn ksk() -> Dnskey {
+        Dnskey::new(
+            257,
+            13,
+            "GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQLc8NAA==",
+        )
+    }
+
+    fn zone() -> ZoneName {
+        ZoneName::parse("example.net").unwrap()
+    }
+
+    fn parent(ds: Vec<DsRecord>) -> ParentDetail {
+        ParentDetail {
+            answer: ParentAnswer {
+                ds,
+                ds_ttl: None,
+                ns_ttl: None,
+            },
+            ds_signed: Some(true),
+            ..ParentDetail::default()
+        }
+    }
+
+    fn served(signs: bool, data: bool) -> ZoneDetail {
+        let k = ksk();
+        let mut z = ZoneDetail::default();
+        z.answer.dnskeys = vec![k.clone()];
+        z.answer.dnskey_signed = signs;
+        z.answer.data_signed = data;
+        if signs {
+            z.dnskey_signers = vec![k.key_tag().unwrap()];
+        }
+        z
+    }
+
+    #[test]
+    fn chain_verdicts_follow_rfc4035_section5() {
+        let z = zone();
+        let good = ksk().to_ds(&z, DigestType::Sha256).unwrap();
+        assert_eq!(
+            judge(&z, &parent(vec![]), &served(true, true)).0,
+            Chain::Insecure
+        );
+        assert_eq!(
+            judge(&z, &parent(vec![good.clone()]), &served(true, true)).0,
+            Chain::Secure
+        );
+        // The key the DS points at does not sign the DNSKEY RRset.
+        assert_eq!(
+            judge(&z, &parent(vec![good.clone()]), &served(false, true)).0,
+            Chain::Bogus
+        );
+        // SOA/NS signatures fail.
+        assert_eq!(
+            judge(&z, &parent(vec![good.clone()]), &served(true, false)).0,
+            Chain::Bogus
+        );
+        // A wrong digest.
+        let mut wrong = good.clone();
+        wrong.digest = wrong.digest.chars().rev().collect();
+        assert_eq!(
+            judge(&z, &parent(vec![wrong.clone()]), &served(true, true)).0,
+            Chain::Bogus
+        );
+        // One good DS among several is enough (RFC 4035 §5.2).
+        assert_eq!(
+            judge(&z, &parent(vec![wrong, good.clone()]), &served(true, true)).0,
+            Chain::Secure
+        );
+        // Only an unsupported digest type (1 is not computed here) or algorithm: insecure.
+        let mut sha1 = good.clone();
+        sha1.digest_type = 1;
+        assert_eq!(
+            judge(&z, &parent(vec![sha1]), &served(true, true)).0,
+            Chain::Insecure
+        );
+        let mut alg = good.clone();
+        alg.algorithm = 200;
+        assert_eq!(
+            judge(&z, &parent(vec![alg]), &served(true, true)).0,
+            Chain::Insecure
+        );
+        // A DS whose own signature fails is bogus.
+        let mut p = parent(vec![good]);
+        p.ds_signed = Some(false);
+        assert_eq!(judge(&z, &p, &served(true, true)).0, Chain::Bogus);
+    }
+
+    #[test]
+    fn report_takes_the_weakest_verdict_and_exit_codes() {
+        let z = zone();
+        let now = Timestamp::UNIX_EPOCH;
+        let good = ksk().to_ds(&z, DigestType::Sha256).unwrap();
+        let ok = |d: ParentDetail| ServerObs {
+            server: "p".into(),
+            seen_at: now,
+            result: Ok(d),
+        };
+        let zs = |d: ZoneDetail| ServerObs {
+            server: "z".into(),
+            seen_at: now,
+            result: Ok(d),
+        };
+        let r = build_report(
+            &z,
+            &[ok(parent(vec![good.clone()]))],
+            &[zs(served(true, true))],
+            now,
+        );
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Secure, 0));
+        let r = build_report(
+            &z,
+            &[ok(parent(vec![good.clone()]))],
+            &[zs(served(true, true)), zs(served(false, true))],
+            now,
+        );
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Bogus, 1));
+        assert!(
+            r.problems.iter().any(|p| p.contains("does not sign")),
+            "{:?}",
+            r.problems
+        );
+        let r = build_report(&z, &[ok(parent(vec![]))], &[zs(served(true, true))], now);
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Insecure, 0));
+        let failed = ServerObs {
+            server: "p2".into(),
+            seen_at: now,
+            result: Err(ProbeError {
+                kind: crate::state::ProbeErrorKind::Timeout,
+                message: "t".into(),
+            }),
+        };
+        let r = build_report(
+            &z,
+            &[ok(parent(vec![good])), failed],
+            &[zs(served(true, true))],
+            now,
+        );
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Secure, 1));
+        assert!(r.parent_servers[1].error.is_some());
+        let r = build_report(&z, &[], &[], now);
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Bogus, 1));
+        assert!(render_table(&r).contains("BOGUS"));
+    }
+}
