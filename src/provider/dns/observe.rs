@@ -174,7 +174,12 @@ impl DnsObserver {
         let mut d = ParentDetail::default();
 
         // RFC 4035 §3.1.4.1: the DS RRset is served by the parent side of the zone cut.
-        let ds_msg = self.ask(addr, &zname, RecordType::DS).await?.message;
+        // DS and NS are asked at once (one round trip instead of two).
+        let (ds_ans, ns_ans) = tokio::join!(
+            self.ask(addr, &zname, RecordType::DS),
+            self.ask(addr, &zname, RecordType::NS)
+        );
+        let ds_msg = ds_ans?.message;
         if !ds_msg.metadata.authoritative {
             return Err(probe_err(
                 ProbeErrorKind::Lame,
@@ -240,7 +245,7 @@ impl DnsObserver {
 
         // RFC 1034 §4.3.2: a non-recursive NS question below the parent's data gets a referral
         // whose authority section holds the delegation NS RRset, with its TTL.
-        let ns_msg = self.ask(addr, &zname, RecordType::NS).await?.message;
+        let ns_msg = ns_ans?.message;
         let section = if ns_msg.metadata.authoritative {
             &ns_msg.answers // the server also serves the child zone
         } else {
@@ -323,7 +328,13 @@ impl DnsObserver {
         let ctx = self.ctx();
         let mut d = ZoneDetail::default();
 
-        let dk = self.ask(addr, &zname, RecordType::DNSKEY).await?.message;
+        // DNSKEY, SOA and NS are asked at once (one round trip instead of three).
+        let (dk_ans, soa_ans, ns_ans) = tokio::join!(
+            self.ask(addr, &zname, RecordType::DNSKEY),
+            self.ask(addr, &zname, RecordType::SOA),
+            self.ask(addr, &zname, RecordType::NS)
+        );
+        let dk = dk_ans?.message;
         authoritative_for(&dk, addr, zone)?;
         let key_records = verify::rrset(&dk.answers, &zname, RecordType::DNSKEY);
         let keys = verify::dnskeys_in(&dk.answers, &zname);
@@ -350,7 +361,7 @@ impl DnsObserver {
             d.answer.problems.extend(v.problems);
         }
 
-        let soa = self.ask(addr, &zname, RecordType::SOA).await?.message;
+        let soa = soa_ans?.message;
         authoritative_for(&soa, addr, zone)?;
         let soa_records = verify::rrset(&soa.answers, &zname, RecordType::SOA);
         if soa_records.is_empty() {
@@ -359,7 +370,7 @@ impl DnsObserver {
                 format!("{addr} serves no SOA at the apex of {zone}"),
             ));
         }
-        let ns = self.ask(addr, &zname, RecordType::NS).await?.message;
+        let ns = ns_ans?.message;
         authoritative_for(&ns, addr, zone)?;
         let ns_records = verify::rrset(&ns.answers, &zname, RecordType::NS);
         d.answer.ns_ttl = verify::min_ttl(&ns_records).map(Ttl);
