@@ -26,6 +26,10 @@ pub struct ParentDetail {
     /// The DS RRset's RRSIG verifies with the parent's DNSKEY as served by the same server
     /// (`None` when there is no DS to check).
     pub ds_signed: Option<bool>,
+    /// With no DS: the parent proves its absence with a signed NSEC/NSEC3 (RFC 4035 §5.2: an
+    /// unsigned delegation of a signed parent needs that proof, or resolvers call it bogus).
+    /// `None` when there is a DS, or when the parent itself is unsigned (serves no DNSKEY).
+    pub ds_absence_signed: Option<bool>,
     /// The NS names of the referral with the glue addresses that came with it.
     pub referral: Vec<(String, Vec<IpAddr>)>,
     pub problems: Vec<String>,
@@ -216,6 +220,24 @@ impl DnsObserver {
             .collect();
         d.answer.ds.sort();
         d.answer.ds_ttl = verify::min_ttl(&ds_records).map(Ttl);
+        if ds_records.is_empty() && ds_msg.metadata.response_code == ResponseCode::NoError {
+            // NODATA: the parent's SOA names the zone the proof must be signed by.
+            let parent_apex = ds_msg
+                .authorities
+                .iter()
+                .find(|r| r.record_type() == RecordType::SOA)
+                .map(|r| r.name.clone());
+            if let Some(apex) = parent_apex {
+                let keys_msg = self.ask(addr, &apex, RecordType::DNSKEY).await?.message;
+                let keys = verify::dnskeys_in(&keys_msg.answers, &apex);
+                if !keys.is_empty() {
+                    let (ok, problems) =
+                        denial::ds_absence(&ds_msg.authorities, &zname, &apex, &keys, ctx);
+                    d.ds_absence_signed = Some(ok);
+                    d.problems.extend(problems);
+                }
+            }
+        }
         if !ds_records.is_empty() {
             let sigs = verify::rrsigs_for(&ds_msg.answers, &zname, RecordType::DS);
             match sigs.first().map(|s| s.input().signer_name.clone()) {

@@ -66,6 +66,8 @@ pub struct ParentServerReport {
     pub ns_ttl: Option<u32>,
     /// The DS RRset's signature verifies with the parent's key (null when there is no DS).
     pub ds_signed: Option<bool>,
+    /// With no DS: a signed NSEC/NSEC3 proves its absence (null with a DS or an unsigned parent).
+    pub ds_absence_signed: Option<bool>,
     /// The chain as a resolver that asked this server would judge it (null on error).
     pub chain: Option<Chain>,
     pub error: Option<ProbeError>,
@@ -131,6 +133,13 @@ fn ds_supported(ds: &DsRecord) -> bool {
 pub fn judge(zone: &ZoneName, parent: &ParentDetail, zs: &ZoneDetail) -> (Chain, Option<String>) {
     let ds = &parent.answer.ds;
     if ds.is_empty() {
+        if parent.ds_absence_signed == Some(false) {
+            // RFC 4035 §5.2: a signed parent must prove the delegation is unsigned.
+            return (
+                Chain::Bogus,
+                Some("the parent does not prove that the zone has no DS".into()),
+            );
+        }
         return (Chain::Insecure, None);
     }
     if parent.ds_signed == Some(false) {
@@ -200,6 +209,7 @@ pub fn build_report(
             ds_ttl: None,
             ns_ttl: None,
             ds_signed: None,
+            ds_absence_signed: None,
             chain: None,
             error: None,
             problems: Vec::new(),
@@ -230,6 +240,7 @@ pub fn build_report(
                 rep.ds_ttl = d.answer.ds_ttl.map(|t| t.0);
                 rep.ns_ttl = d.answer.ns_ttl.map(|t| t.0);
                 rep.ds_signed = d.ds_signed;
+                rep.ds_absence_signed = d.ds_absence_signed;
                 rep.problems = d.problems.clone();
                 // The weakest verdict over every zone server a resolver could reach.
                 let mut here: Option<Chain> = None;
@@ -699,6 +710,10 @@ mod tests {
             judge(&z, &parent(vec![alg]), &served(true, true)).0,
             Chain::Insecure
         );
+        // No DS, and the signed parent does not prove it: bogus.
+        let mut p = parent(vec![]);
+        p.ds_absence_signed = Some(false);
+        assert_eq!(judge(&z, &p, &served(true, true)).0, Chain::Bogus);
         // A DS whose own signature fails is bogus.
         let mut p = parent(vec![good]);
         p.ds_signed = Some(false);
