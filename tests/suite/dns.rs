@@ -743,6 +743,17 @@ async fn servers_are_discovered_from_resolv_conf_and_the_referral() {
     let ksk = child_ksks(&z).await.remove(0);
     assert!(live.ds_at_every_parent(|d| ksk.matches(&z, d)));
     assert!(live.signed_everywhere());
+    // Name servers known by name (as Route 53 lists them) resolve through the same resolvers.
+    let t = obs
+        .targets_for_names(&["ns1.test".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(t[0].label, want);
+    let e = obs
+        .targets_for_names(&["nothere.test".to_string()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ProbeErrorKind::Network);
     // A resolv.conf naming no resolver fails discovery, and the gates stay closed.
     let empty = dir.path().join("empty.conf");
     std::fs::write(&empty, "search example\n").unwrap();

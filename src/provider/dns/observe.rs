@@ -450,6 +450,12 @@ impl DnsObserver {
         discover::servers(self, zone, over).await
     }
 
+    /// Targets for name servers known by name (Route 53's assigned name servers), resolved
+    /// through the resolvers of `resolv.conf`.
+    pub async fn targets_for_names(&self, names: &[String]) -> Result<Vec<Target>, ProbeError> {
+        discover::targets_for_names(self, names).await
+    }
+
     /// The live view of `zone` that the planner's gates read.
     ///
     /// When discovery fails, the failure is recorded as an unanswered pseudo-server
