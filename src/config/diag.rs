@@ -102,10 +102,18 @@ pub enum Code {
     DuplicateYamlKey,
     /// DP0043: `propagation_margin` or `registrar_key_deletion_delay` below the seeds' value (warning).
     ShortWait,
+    /// DP0044: `parent_zone.hosted_zone_id` differs from the id of the parent listed in `zones`.
+    ParentIdMismatch,
+    /// DP0045: the parent zone is listed as unsigned, so the DS cannot make the zone secure (warning).
+    ParentUnsigned,
+    /// DP0046: two zones with one hosted zone id.
+    DuplicateHostedZoneId,
 }
 
 impl Code {
-    pub const ALL: [Code; 43] = [
+    /// Every code in number order: a code's number is its position here, so new codes are
+    /// appended, never inserted, and none is ever removed (a retired rule keeps its slot).
+    pub const ALL: [Code; 46] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::WrongType,
@@ -149,6 +157,9 @@ impl Code {
         Code::ParentIsSelf,
         Code::DuplicateYamlKey,
         Code::ShortWait,
+        Code::ParentIdMismatch,
+        Code::ParentUnsigned,
+        Code::DuplicateHostedZoneId,
     ];
 
     /// `DP0001` …, in declaration order.
@@ -203,6 +214,11 @@ impl Code {
             Code::ParentIsSelf => "the parent hosted zone id is the zone's own",
             Code::DuplicateYamlKey => "a key twice in one mapping",
             Code::ShortWait => "a safety wait below the seeds' value (warning)",
+            Code::ParentIdMismatch => "`parent_zone.hosted_zone_id` is not the listed parent's id",
+            Code::ParentUnsigned => {
+                "the parent zone is listed unsigned: no chain of trust (warning)"
+            }
+            Code::DuplicateHostedZoneId => "two zones with one hosted zone id",
         }
     }
 
@@ -264,6 +280,13 @@ impl Code {
             Code::ParentIsSelf => "give the parent zone's own hosted zone id",
             Code::DuplicateYamlKey => "keep one of them",
             Code::ShortWait => "keep the seeds' values unless you know your parent's timing",
+            Code::ParentIdMismatch => "use the `hosted_zone_id` of the parent's own entry",
+            Code::ParentUnsigned => {
+                "sign the parent too (its DS at its own parent first), or use another trust target"
+            }
+            Code::DuplicateHostedZoneId => {
+                "each hosted zone has its own id: check for a copy-paste slip"
+            }
         }
     }
 }
@@ -603,6 +626,7 @@ mod tests {
     fn codes_are_numbered_in_order_and_unique() {
         assert_eq!(Code::Syntax.as_str(), "DP0001");
         assert_eq!(Code::ShortWait.as_str(), "DP0043");
+        assert_eq!(Code::DuplicateHostedZoneId.as_str(), "DP0046");
         let mut seen = std::collections::HashSet::new();
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()));

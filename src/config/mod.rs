@@ -181,7 +181,8 @@ pub fn check_str(src: &str) -> (Option<Desired>, Vec<Diagnostic>) {
 
 /// Deserialises the file straight into the raw types with serde-saphyr (`deny_unknown_fields`,
 /// first error only). The loader does not need it; tests use it to prove that the serde derive —
-/// hence the JSON Schema — and the loader agree.
+/// hence the JSON Schema — and the loader agree. Unlike the loader it rejects top-level `x-…`
+/// anchor keys.
 pub fn parse_raw_with_serde(src: &str) -> Result<RawConfig, String> {
     serde_saphyr::from_str::<RawConfig>(src).map_err(|e| e.to_string())
 }

@@ -243,6 +243,10 @@ fn syntax_message(err: &serde_saphyr::Error) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let trimmed = text.trim();
+    if trimmed.starts_with("multiple YAML documents") {
+        return "the file holds more than one YAML document (a `---` line); keep everything in one"
+            .to_string();
+    }
     if trimmed.is_empty() {
         "the file is not valid YAML".to_string()
     } else {

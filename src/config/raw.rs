@@ -66,7 +66,8 @@ impl<T: JsonSchema> JsonSchema for Sp<T> {
     }
 }
 
-/// The desired-state file (DESIGN.md §2).
+/// The desired-state file (DESIGN.md §2). Top-level keys starting with `x-` are ignored: they
+/// hold YAML anchors (`x-common: &common …`, then `<<: *common` in each zone).
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "dnssec-pilot desired state")]
@@ -463,6 +464,20 @@ impl<'n> Fields<'n> {
                 }
             }
             Kind::Null => {}
+            Kind::Str(text) if text.contains('.') && !text.contains(' ') => {
+                r.diags.push(
+                    Diagnostic::error(
+                        Code::WrongType,
+                        node.span,
+                        "this is a string",
+                        "expected a mapping, found a string",
+                    )
+                    .help(format!(
+                        "a zone or domain entry is a mapping: write `- name: {text}`"
+                    )),
+                );
+                return None;
+            }
             _ => {
                 wrong_type(r, node, "a mapping");
                 return None;
@@ -510,8 +525,14 @@ impl<'n> Fields<'n> {
 
     /// Reports every key nobody asked for, suggesting the nearest known one.
     pub fn finish(self, r: &mut Reader) {
+        self.finish_allowing(r, false);
+    }
+
+    /// Like [`Fields::finish`]; with `extensions`, keys starting with `x-` are allowed and ignored
+    /// (a place for YAML anchors shared by many zones, as in Compose files).
+    pub fn finish_allowing(self, r: &mut Reader, extensions: bool) {
         for (k, key_node, _) in &self.entries {
-            if self.asked.contains(k) {
+            if self.asked.contains(k) || (extensions && k.starts_with("x-")) {
                 continue;
             }
             let known = self
@@ -574,12 +595,19 @@ macro_rules! read_struct {
     };
 }
 
-read_struct!(RawConfig {
-    version: req,
-    defaults: get,
-    zones: get,
-    domains: get
-});
+impl FromNode for RawConfig {
+    fn from_node(node: &Node, r: &mut Reader) -> Option<Self> {
+        let mut f = Fields::open(node, r)?;
+        let out = RawConfig {
+            version: f.req("version", r),
+            defaults: f.get("defaults", r),
+            zones: f.get("zones", r),
+            domains: f.get("domains", r),
+        };
+        f.finish_allowing(r, true);
+        Some(out)
+    }
+}
 read_struct!(RawDefaults { safety: get });
 read_struct!(RawSafety {
     soak: get,

@@ -13,12 +13,11 @@ pub fn config_schema_json() -> String {
     let schema = generator.into_root_schema_for::<RawConfig>();
     let mut value = schema.to_value();
     strip_null(&mut value);
+    // Top-level `x-…` keys hold YAML anchors and are ignored by the loader.
     if let Value::Object(map) = &mut value {
         map.insert(
-            "$id".into(),
-            Value::String(
-                "https://github.com/dnssec-pilot/dnssec-pilot/schemas/config.schema.json".into(),
-            ),
+            "patternProperties".into(),
+            serde_json::json!({ "^x-": { "description": "Ignored: a place for YAML anchors shared by many zones." } }),
         );
     }
     let mut out = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{}".into());

@@ -86,6 +86,7 @@ pub fn check(raw: &RawConfig, root: Span, diags: &mut Vec<Diagnostic>) -> Desire
             zones.push(spec);
         }
     }
+    cross_zone_rules(v.diags, zones_raw, &zones);
     let zone_names: HashMap<ZoneName, Span> = seen.clone();
     let mut domains = Vec::new();
     let mut seen_domains: HashMap<ZoneName, Span> = HashMap::new();
@@ -105,6 +106,88 @@ pub fn check(raw: &RawConfig, root: Span, diags: &mut Vec<Diagnostic>) -> Desire
         version,
         zones,
         domains,
+    }
+}
+
+/// Rules across zones: one hosted zone id per zone; a `parent_zone` that is itself listed must
+/// carry that entry's id, and must be wanted signed for the DS to mean anything (RFC 4035 §5: a
+/// chain of trust runs from a signed parent).
+fn cross_zone_rules(diags: &mut Vec<Diagnostic>, raw: &[Sp<RawZone>], specs: &[ZoneSpec]) {
+    let mut ids: HashMap<&str, Span> = HashMap::new();
+    for z in raw {
+        if let Some(h) = &z.value.hosted_zone_id {
+            let id = h.value.trim();
+            if let Some(first) = ids.get(id) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::DuplicateHostedZoneId,
+                        h.span,
+                        "used again here",
+                        format!("hosted zone id `{id}` is given to two zones"),
+                    )
+                    .also(*first, "first given here"),
+                );
+            } else {
+                ids.insert(id, h.span);
+            }
+        }
+    }
+    for z in raw {
+        let Some(name) = z
+            .value
+            .name
+            .as_ref()
+            .and_then(|n| ZoneName::parse_zone(&n.value).ok())
+        else {
+            continue;
+        };
+        let Some(spec) = specs.iter().find(|s| s.name == name) else {
+            continue;
+        };
+        let Some(Trust::ParentZone {
+            hosted_zone_id,
+            parent,
+            ..
+        }) = &spec.trust
+        else {
+            continue;
+        };
+        let Some(pz) = z
+            .value
+            .trust
+            .as_ref()
+            .and_then(|t| t.value.parent_zone.as_ref())
+        else {
+            continue;
+        };
+        let Some(parent_spec) = specs.iter().find(|s| &s.name == parent) else {
+            continue;
+        };
+        let id_span = pz.value.hosted_zone_id.as_ref().map_or(pz.span, |h| h.span);
+        if let Some(listed) = &parent_spec.hosted_zone_id
+            && listed != hosted_zone_id
+        {
+            diags.push(Diagnostic::error(
+                Code::ParentIdMismatch,
+                id_span,
+                format!("`{parent}` is `{listed}`"),
+                format!(
+                    "the parent `{parent}` is listed at line {} with hosted zone id `{listed}`, not `{hosted_zone_id}`",
+                    parent_spec.line
+                ),
+            ));
+        }
+        if spec.signing.enabled && !parent_spec.signing.enabled {
+            diags.push(Diagnostic::warning(
+                Code::ParentUnsigned,
+                pz.span,
+                format!("`{parent}` is unsigned"),
+                format!(
+                    "the parent `{parent}` (line {}) is wanted unsigned, so a DS there cannot make `{name}` secure",
+                    parent_spec.line
+                ),
+            ));
+        }
     }
 }
 

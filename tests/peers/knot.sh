@@ -22,7 +22,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-FIXTURES="$HERE/../knot"
+SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 
 die() { echo "knot.sh: $*" >&2; exit 1; }
 
@@ -158,7 +158,7 @@ cmd_start() {
   echo "$cport" >"$dir/child.port"; echo "$TAMPER_PORT" >"$dir/tamper.port"
 
   # Watchdog first, so that nothing outlives the test binary even if start-up fails half-way.
-  setsid bash -c "while [ -e /proc/$owner ] && ! grep -q \") Z\" /proc/$owner/stat 2>/dev/null; do sleep 1; done; \"$0\" stop \"$dir\"; rm -rf \"$dir\"" \
+  setsid bash -c "while [ -e /proc/$owner ] && ! grep -q \") Z\" /proc/$owner/stat 2>/dev/null; do sleep 1; done; bash \"$SELF\" stop \"$dir\"; rm -rf \"$dir\"" \
     </dev/null >/dev/null 2>&1 &
 
   # --- child: four signed zones

@@ -642,3 +642,76 @@ proptest! {
         assert_located(src.len(), load_str(&src, "mutated.yaml"));
     }
 }
+
+#[test]
+fn loading_1000_zones_stays_linear() {
+    // Guards against quadratic span bookkeeping (it once took over a minute). The release
+    // figure (< 100 ms) is printed by `cargo run --release --example bench_load`; this debug-build
+    // bound is loose so that a busy CI machine does not fail it.
+    let mut s = String::from("version: 1\nzones:\n");
+    for i in 0..1000 {
+        s.push_str(&format!(
+            "  - name: brand{i}.com\n    signing:\n      ksks:\n        - name: ksk_{i}\n          kms_key: arn:aws:kms:us-east-1:111122223333:alias/k{i}\n    trust:\n      registrar: external\n"
+        ));
+    }
+    let t = std::time::Instant::now();
+    let loaded = load_str(&s, "big.yaml").unwrap();
+    let elapsed = t.elapsed();
+    assert_eq!(loaded.desired.zones.len(), 1000);
+    assert_eq!(loaded.desired.zones[999].line, 2 + 999 * 7 + 1);
+    assert!(elapsed.as_secs() < 10, "{elapsed:?}");
+}
+
+#[test]
+fn every_code_is_reachable_from_some_input() {
+    // Every documented code must be produced by a fixture or by one of these warning samples;
+    // a code no input can trigger is a rule that silently stopped working.
+    let kms = "arn:aws:kms:us-east-1:111122223333:alias/k";
+    let warning_samples = [
+        // DP0013 soa.minimum above soa.ttl.
+        "version: 1\nzones:\n  - name: example.com\n    soa: { ttl: 300, minimum: 600 }\n    signing: { enabled: false }\n".to_string(),
+        // DP0038 KSKs listed while signing is disabled.
+        format!("version: 1\nzones:\n  - name: example.com\n    signing:\n      enabled: false\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n"),
+        // DP0039 finally.ds_ttl with registrar trust.
+        format!("version: 1\nzones:\n  - name: example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ registrar: external }}\n    finally: {{ ds_ttl: 3600 }}\n"),
+        // DP0040 registrar trust for a subdomain.
+        format!("version: 1\nzones:\n  - name: www.example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ registrar: route53_domains }}\n"),
+        // DP0045 the parent zone is listed unsigned.
+        format!("version: 1\nzones:\n  - name: example.com\n    hosted_zone_id: Z1\n    signing: {{ enabled: false }}\n  - name: www.example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ parent_zone: {{ hosted_zone_id: Z1 }} }}\n"),
+        // DP0043 a safety wait below the seeds'.
+        "version: 1\ndefaults:\n  safety: { propagation_margin: 1m }\nzones:\n  - name: example.com\n    signing: { enabled: false }\n".to_string(),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &warning_samples {
+        let l = load_str(s, "w.yaml").unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert_eq!(l.warnings.items.len(), 1, "{s}");
+        seen.insert(l.warnings.items[0].code);
+    }
+    for p in fixtures() {
+        let bytes = std::fs::read(&p).unwrap();
+        if let Err(LoadError::Invalid(d)) = load_bytes(&bytes, "f") {
+            seen.extend(d.items.iter().map(|i| i.code));
+        }
+    }
+    let missing: Vec<String> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    assert!(missing.is_empty(), "no input triggers {missing:?}");
+}
+
+#[test]
+fn x_keys_hold_anchors_shared_through_merge_keys() {
+    let src = "version: 1\nx-common: &common\n  signing:\n    ksks: [{ name: k_1, kms_key: 'arn:aws:kms:us-east-1:111122223333:alias/k' }]\n  trust: { registrar: external }\nzones:\n  - <<: *common\n    name: example.com\n  - <<: *common\n    name: example.org\n";
+    let d = load_str(src, "t").unwrap().desired;
+    assert_eq!(d.zones.len(), 2);
+    assert_eq!(d.zones[1].trust, Some(Trust::External));
+    assert_eq!(d.zones[1].signing.ksks[0].name, "k_1");
+    // Only at the top level: elsewhere an `x-` key is still a typo.
+    let nested = src.replace(
+        "    name: example.org\n",
+        "    name: example.org\n    x-note: hi\n",
+    );
+    assert_eq!(error_codes(&nested), vec!["DP0002"]);
+}

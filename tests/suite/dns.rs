@@ -183,6 +183,59 @@ async fn ds_matching_absent_wrong() {
     assert!(!live.ds_at_every_parent(|_| true));
     let r = probe_with(&obs, &z, &servers).await;
     assert_eq!(r.chain, Chain::Insecure);
+    assert_eq!(
+        r.parent_servers[0].ds_absence_signed,
+        Some(true),
+        "{:?}",
+        r.problems
+    );
+    // The parent's NSEC proof verifies with the parent's keys and not with another zone's
+    // (test. uses NSEC; the NSEC3 form of this proof is not exercised here).
+    let d = obs.parent_detail(&z, k.parent).await.unwrap();
+    assert_eq!(d.ds_absence_signed, Some(true));
+    let qn = Name::from_ascii("sub.test.").unwrap();
+    let test_apex = Name::from_ascii("test.").unwrap();
+    let nodata = transport::query(k.parent, &qn, RecordType::DS, QueryOptions::default())
+        .await
+        .unwrap();
+    let own = transport::query(
+        k.parent,
+        &test_apex,
+        RecordType::DNSKEY,
+        QueryOptions::default(),
+    )
+    .await
+    .unwrap();
+    let other_apex = Name::from_ascii("gate.test.").unwrap();
+    let other = transport::query(
+        k.child,
+        &other_apex,
+        RecordType::DNSKEY,
+        QueryOptions::default(),
+    )
+    .await
+    .unwrap();
+    let ctx = dnssec_pilot::provider::dns::verify::VerifyCtx {
+        now: Timestamp::now(),
+        clock_skew: jiff::SignedDuration::from_hours(1),
+    };
+    use dnssec_pilot::provider::dns::{denial::ds_absence, verify::dnskeys_in};
+    let (ok, _) = ds_absence(
+        &nodata.message.authorities,
+        &qn,
+        &test_apex,
+        &dnskeys_in(&own.message.answers, &test_apex),
+        ctx,
+    );
+    assert!(ok);
+    let (ok, problems) = ds_absence(
+        &nodata.message.authorities,
+        &qn,
+        &test_apex,
+        &dnskeys_in(&other.message.answers, &other_apex),
+        ctx,
+    );
+    assert!(!ok && !problems.is_empty());
 
     // wrong: same key tag, algorithm and digest type, another digest
     k.set_ds("sub.test", "wrong");
@@ -690,6 +743,17 @@ async fn servers_are_discovered_from_resolv_conf_and_the_referral() {
     let ksk = child_ksks(&z).await.remove(0);
     assert!(live.ds_at_every_parent(|d| ksk.matches(&z, d)));
     assert!(live.signed_everywhere());
+    // Name servers known by name (as Route 53 lists them) resolve through the same resolvers.
+    let t = obs
+        .targets_for_names(&["ns1.test".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(t[0].label, want);
+    let e = obs
+        .targets_for_names(&["nothere.test".to_string()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ProbeErrorKind::Network);
     // A resolv.conf naming no resolver fails discovery, and the gates stay closed.
     let empty = dir.path().join("empty.conf");
     std::fs::write(&empty, "search example\n").unwrap();

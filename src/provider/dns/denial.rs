@@ -265,6 +265,59 @@ pub async fn check_nxdomain(
     Ok(c)
 }
 
+/// Whether the authority section of a DS NODATA answer proves, with signatures of the parent
+/// `parent`'s keys, that the delegation `zone` has no DS: an NSEC at `zone` whose bitmap lacks DS
+/// (RFC 4035 §5.2), or an NSEC3 matching `zone` without DS, or an opt-out NSEC3 covering it
+/// (RFC 5155 §8.6).
+pub fn ds_absence(
+    section: &[Record],
+    zone: &Name,
+    parent: &Name,
+    keys: &[&DNSKEY],
+    ctx: VerifyCtx,
+) -> (bool, Vec<String>) {
+    let mut problems = Vec::new();
+    let n = nsecs(section);
+    let n3 = nsec3s(section);
+    if let Some((_, nsec)) = n.iter().find(|(r, _)| r.name.eq_ignore_root(zone)) {
+        let sigs =
+            verify_proof_records(section, RecordType::NSEC, keys, parent, ctx, &mut problems);
+        let lacks_ds = !nsec.type_set().contains(RecordType::DS);
+        if !lacks_ds {
+            problems.push(format!("the NSEC at {zone} lists DS but no DS was served"));
+        }
+        return (sigs && lacks_ds, problems);
+    }
+    if !n3.is_empty() {
+        let sigs =
+            verify_proof_records(section, RecordType::NSEC3, keys, parent, ctx, &mut problems);
+        let hit = nsec3_lookup(parent, &n3, zone);
+        let ok = match hit.matches {
+            Some(m) => {
+                let lacks = !m.type_set().contains(RecordType::DS);
+                if !lacks {
+                    problems.push(format!(
+                        "the NSEC3 for {zone} lists DS but no DS was served"
+                    ));
+                }
+                lacks
+            }
+            None => {
+                let opt_out = hit.covers && n3.iter().any(|(_, r)| r.opt_out());
+                if !opt_out {
+                    problems.push(format!("no NSEC3 matches {zone} or covers it with opt-out"));
+                }
+                opt_out
+            }
+        };
+        return (sigs && ok, problems);
+    }
+    problems.push(format!(
+        "the parent {parent} is signed but proves no DS absence for {zone} (no NSEC/NSEC3)"
+    ));
+    (false, problems)
+}
+
 /// Asks `addr` about a made-up name below `wildcard_parent` (whose `*` child exists and holds
 /// `existing` but not `missing`): RFC 4035 §3.1.3.3 (positive wildcard answer) and §3.1.3.4
 /// (wildcard NODATA), RFC 5155 §7.2.5-7.2.6 for NSEC3.

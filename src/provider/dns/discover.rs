@@ -137,8 +137,17 @@ pub async fn servers(
                 format!("the resolvers know no name servers for {parent}"),
             ));
         }
-        for h in hosts {
-            for ip in addresses(obs, &res, &h).await {
+        // The hosts' addresses, all looked up at once (a TLD has up to 13 servers).
+        let me = obs.clone();
+        let res2 = res.clone();
+        let found = super::run_bounded(hosts.clone(), obs.cfg.concurrency, move |h: Name| {
+            let me = me.clone();
+            let res = res2.clone();
+            async move { addresses(&me, &res, &h).await }
+        })
+        .await;
+        for (h, ips) in hosts.iter().zip(found) {
+            for ip in ips.unwrap_or_default() {
                 out.parent.push(Target::named(
                     &h.to_ascii(),
                     SocketAddr::new(ip, obs.cfg.port),
@@ -190,6 +199,55 @@ pub async fn servers(
         }
         if out.zone.is_empty() {
             return Err(last);
+        }
+    }
+    Ok(out)
+}
+
+/// Addresses for name servers known by name (e.g. the four Route 53 assigned to a hosted zone),
+/// looked up through the resolvers of `resolv.conf`, all at once. A name that resolves to
+/// nothing is an error: a server that cannot be asked must not silently drop out of the
+/// "at every server" gates.
+pub async fn targets_for_names(
+    obs: &DnsObserver,
+    names: &[String],
+) -> Result<Vec<Target>, ProbeError> {
+    let res = resolvers(obs).await?;
+    let mut hosts = Vec::with_capacity(names.len());
+    for n in names {
+        let fq = if n.ends_with('.') {
+            n.clone()
+        } else {
+            format!("{n}.")
+        };
+        hosts.push(Name::from_ascii(&fq).map_err(|e| {
+            probe_err(
+                ProbeErrorKind::Malformed,
+                format!("`{n}` is not a host name: {e}"),
+            )
+        })?);
+    }
+    let me = obs.clone();
+    let found = super::run_bounded(hosts.clone(), obs.cfg.concurrency, move |h: Name| {
+        let me = me.clone();
+        let res = res.clone();
+        async move { addresses(&me, &res, &h).await }
+    })
+    .await;
+    let mut out = Vec::new();
+    for (h, ips) in hosts.iter().zip(found) {
+        let ips = ips.unwrap_or_default();
+        if ips.is_empty() {
+            return Err(probe_err(
+                ProbeErrorKind::Network,
+                format!("no address found for name server {h}"),
+            ));
+        }
+        for ip in ips {
+            out.push(Target::named(
+                &h.to_ascii(),
+                SocketAddr::new(ip, obs.cfg.port),
+            ));
         }
     }
     Ok(out)

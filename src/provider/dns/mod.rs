@@ -177,3 +177,53 @@ where
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn server_addresses() {
+        assert_eq!(
+            parse_server("192.0.2.1").unwrap(),
+            "192.0.2.1:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("192.0.2.1:5301").unwrap(),
+            "192.0.2.1:5301".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("2001:db8::1").unwrap(),
+            "[2001:db8::1]:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("[2001:db8::1]").unwrap(),
+            "[2001:db8::1]:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("[::1]:5301").unwrap(),
+            "[::1]:5301".parse().unwrap()
+        );
+        assert!(parse_server("ns1.example.net").is_err());
+        assert!(parse_server("192.0.2.1:99999").is_err());
+    }
+
+    proptest! {
+        /// No input makes the argument and resolv.conf parsers panic.
+        #[test]
+        fn parsers_never_panic(s in ".{0,64}") {
+            let _ = parse_server(&s);
+            let _ = discover::parse_resolv_conf(&s, 53);
+        }
+
+        /// RRSIG times always land within ±2^31 s of now (RFC 1982 serial arithmetic).
+        #[test]
+        fn rrsig_time_is_nearest(field in any::<u32>(), now in 0i64..8_000_000_000) {
+            let n = Timestamp::from_second(now).unwrap();
+            let t = verify::rrsig_time(field, n).as_second();
+            prop_assert!((t - now).abs() <= i64::from(i32::MAX) + 1);
+            prop_assert_eq!(t.rem_euclid(1 << 32), i64::from(field));
+        }
+    }
+}

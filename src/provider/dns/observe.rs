@@ -26,6 +26,10 @@ pub struct ParentDetail {
     /// The DS RRset's RRSIG verifies with the parent's DNSKEY as served by the same server
     /// (`None` when there is no DS to check).
     pub ds_signed: Option<bool>,
+    /// With no DS: the parent proves its absence with a signed NSEC/NSEC3 (RFC 4035 §5.2: an
+    /// unsigned delegation of a signed parent needs that proof, or resolvers call it bogus).
+    /// `None` when there is a DS, or when the parent itself is unsigned (serves no DNSKEY).
+    pub ds_absence_signed: Option<bool>,
     /// The NS names of the referral with the glue addresses that came with it.
     pub referral: Vec<(String, Vec<IpAddr>)>,
     pub problems: Vec<String>,
@@ -174,7 +178,12 @@ impl DnsObserver {
         let mut d = ParentDetail::default();
 
         // RFC 4035 §3.1.4.1: the DS RRset is served by the parent side of the zone cut.
-        let ds_msg = self.ask(addr, &zname, RecordType::DS).await?.message;
+        // DS and NS are asked at once (one round trip instead of two).
+        let (ds_ans, ns_ans) = tokio::join!(
+            self.ask(addr, &zname, RecordType::DS),
+            self.ask(addr, &zname, RecordType::NS)
+        );
+        let ds_msg = ds_ans?.message;
         if !ds_msg.metadata.authoritative {
             return Err(probe_err(
                 ProbeErrorKind::Lame,
@@ -211,6 +220,24 @@ impl DnsObserver {
             .collect();
         d.answer.ds.sort();
         d.answer.ds_ttl = verify::min_ttl(&ds_records).map(Ttl);
+        if ds_records.is_empty() && ds_msg.metadata.response_code == ResponseCode::NoError {
+            // NODATA: the parent's SOA names the zone the proof must be signed by.
+            let parent_apex = ds_msg
+                .authorities
+                .iter()
+                .find(|r| r.record_type() == RecordType::SOA)
+                .map(|r| r.name.clone());
+            if let Some(apex) = parent_apex {
+                let keys_msg = self.ask(addr, &apex, RecordType::DNSKEY).await?.message;
+                let keys = verify::dnskeys_in(&keys_msg.answers, &apex);
+                if !keys.is_empty() {
+                    let (ok, problems) =
+                        denial::ds_absence(&ds_msg.authorities, &zname, &apex, &keys, ctx);
+                    d.ds_absence_signed = Some(ok);
+                    d.problems.extend(problems);
+                }
+            }
+        }
         if !ds_records.is_empty() {
             let sigs = verify::rrsigs_for(&ds_msg.answers, &zname, RecordType::DS);
             match sigs.first().map(|s| s.input().signer_name.clone()) {
@@ -240,7 +267,7 @@ impl DnsObserver {
 
         // RFC 1034 §4.3.2: a non-recursive NS question below the parent's data gets a referral
         // whose authority section holds the delegation NS RRset, with its TTL.
-        let ns_msg = self.ask(addr, &zname, RecordType::NS).await?.message;
+        let ns_msg = ns_ans?.message;
         let section = if ns_msg.metadata.authoritative {
             &ns_msg.answers // the server also serves the child zone
         } else {
@@ -323,7 +350,13 @@ impl DnsObserver {
         let ctx = self.ctx();
         let mut d = ZoneDetail::default();
 
-        let dk = self.ask(addr, &zname, RecordType::DNSKEY).await?.message;
+        // DNSKEY, SOA and NS are asked at once (one round trip instead of three).
+        let (dk_ans, soa_ans, ns_ans) = tokio::join!(
+            self.ask(addr, &zname, RecordType::DNSKEY),
+            self.ask(addr, &zname, RecordType::SOA),
+            self.ask(addr, &zname, RecordType::NS)
+        );
+        let dk = dk_ans?.message;
         authoritative_for(&dk, addr, zone)?;
         let key_records = verify::rrset(&dk.answers, &zname, RecordType::DNSKEY);
         let keys = verify::dnskeys_in(&dk.answers, &zname);
@@ -350,7 +383,7 @@ impl DnsObserver {
             d.answer.problems.extend(v.problems);
         }
 
-        let soa = self.ask(addr, &zname, RecordType::SOA).await?.message;
+        let soa = soa_ans?.message;
         authoritative_for(&soa, addr, zone)?;
         let soa_records = verify::rrset(&soa.answers, &zname, RecordType::SOA);
         if soa_records.is_empty() {
@@ -359,7 +392,7 @@ impl DnsObserver {
                 format!("{addr} serves no SOA at the apex of {zone}"),
             ));
         }
-        let ns = self.ask(addr, &zname, RecordType::NS).await?.message;
+        let ns = ns_ans?.message;
         authoritative_for(&ns, addr, zone)?;
         let ns_records = verify::rrset(&ns.answers, &zname, RecordType::NS);
         d.answer.ns_ttl = verify::min_ttl(&ns_records).map(Ttl);
@@ -416,6 +449,12 @@ impl DnsObserver {
         over: &DnsOverride,
     ) -> Result<Servers, ProbeError> {
         discover::servers(self, zone, over).await
+    }
+
+    /// Targets for name servers known by name (Route 53's assigned name servers), resolved
+    /// through the resolvers of `resolv.conf`.
+    pub async fn targets_for_names(&self, names: &[String]) -> Result<Vec<Target>, ProbeError> {
+        discover::targets_for_names(self, names).await
     }
 
     /// The live view of `zone` that the planner's gates read.

@@ -66,6 +66,8 @@ pub struct ParentServerReport {
     pub ns_ttl: Option<u32>,
     /// The DS RRset's signature verifies with the parent's key (null when there is no DS).
     pub ds_signed: Option<bool>,
+    /// With no DS: a signed NSEC/NSEC3 proves its absence (null with a DS or an unsigned parent).
+    pub ds_absence_signed: Option<bool>,
     /// The chain as a resolver that asked this server would judge it (null on error).
     pub chain: Option<Chain>,
     pub error: Option<ProbeError>,
@@ -131,6 +133,13 @@ fn ds_supported(ds: &DsRecord) -> bool {
 pub fn judge(zone: &ZoneName, parent: &ParentDetail, zs: &ZoneDetail) -> (Chain, Option<String>) {
     let ds = &parent.answer.ds;
     if ds.is_empty() {
+        if parent.ds_absence_signed == Some(false) {
+            // RFC 4035 §5.2: a signed parent must prove the delegation is unsigned.
+            return (
+                Chain::Bogus,
+                Some("the parent does not prove that the zone has no DS".into()),
+            );
+        }
         return (Chain::Insecure, None);
     }
     if parent.ds_signed == Some(false) {
@@ -200,6 +209,7 @@ pub fn build_report(
             ds_ttl: None,
             ns_ttl: None,
             ds_signed: None,
+            ds_absence_signed: None,
             chain: None,
             error: None,
             problems: Vec::new(),
@@ -230,6 +240,7 @@ pub fn build_report(
                 rep.ds_ttl = d.answer.ds_ttl.map(|t| t.0);
                 rep.ns_ttl = d.answer.ns_ttl.map(|t| t.0);
                 rep.ds_signed = d.ds_signed;
+                rep.ds_absence_signed = d.ds_absence_signed;
                 rep.problems = d.problems.clone();
                 // The weakest verdict over every zone server a resolver could reach.
                 let mut here: Option<Chain> = None;
@@ -608,4 +619,161 @@ pub fn run_probe_command(args: &ProbeArgs, format: Format) -> Result<(String, u8
 /// A convenience for callers holding plain addresses.
 pub fn targets(addrs: &[SocketAddr]) -> Vec<Target> {
     addrs.iter().copied().map(Target::addr).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::ParentAnswer;
+
+    /// RFC 6605 §6.1's KSK for example.net and its SHA-256 DS.
+    fn ksk() -> Dnskey {
+        Dnskey::new(
+            257,
+            13,
+            "GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQLc8NAA==",
+        )
+    }
+
+    fn zone() -> ZoneName {
+        ZoneName::parse("example.net").unwrap()
+    }
+
+    fn parent(ds: Vec<DsRecord>) -> ParentDetail {
+        ParentDetail {
+            answer: ParentAnswer {
+                ds,
+                ds_ttl: None,
+                ns_ttl: None,
+            },
+            ds_signed: Some(true),
+            ..ParentDetail::default()
+        }
+    }
+
+    fn served(signs: bool, data: bool) -> ZoneDetail {
+        let k = ksk();
+        let mut z = ZoneDetail::default();
+        z.answer.dnskeys = vec![k.clone()];
+        z.answer.dnskey_signed = signs;
+        z.answer.data_signed = data;
+        if signs {
+            z.dnskey_signers = vec![k.key_tag().unwrap()];
+        }
+        z
+    }
+
+    #[test]
+    fn chain_verdicts_follow_rfc4035_section5() {
+        let z = zone();
+        let good = ksk().to_ds(&z, DigestType::Sha256).unwrap();
+        assert_eq!(
+            judge(&z, &parent(vec![]), &served(true, true)).0,
+            Chain::Insecure
+        );
+        assert_eq!(
+            judge(&z, &parent(vec![good.clone()]), &served(true, true)).0,
+            Chain::Secure
+        );
+        // The key the DS points at does not sign the DNSKEY RRset.
+        assert_eq!(
+            judge(&z, &parent(vec![good.clone()]), &served(false, true)).0,
+            Chain::Bogus
+        );
+        // SOA/NS signatures fail.
+        assert_eq!(
+            judge(&z, &parent(vec![good.clone()]), &served(true, false)).0,
+            Chain::Bogus
+        );
+        // A wrong digest.
+        let mut wrong = good.clone();
+        wrong.digest = wrong.digest.chars().rev().collect();
+        assert_eq!(
+            judge(&z, &parent(vec![wrong.clone()]), &served(true, true)).0,
+            Chain::Bogus
+        );
+        // One good DS among several is enough (RFC 4035 §5.2).
+        assert_eq!(
+            judge(&z, &parent(vec![wrong, good.clone()]), &served(true, true)).0,
+            Chain::Secure
+        );
+        // Only an unsupported digest type (1 is not computed here) or algorithm: insecure.
+        let mut sha1 = good.clone();
+        sha1.digest_type = 1;
+        assert_eq!(
+            judge(&z, &parent(vec![sha1]), &served(true, true)).0,
+            Chain::Insecure
+        );
+        let mut alg = good.clone();
+        alg.algorithm = 200;
+        assert_eq!(
+            judge(&z, &parent(vec![alg]), &served(true, true)).0,
+            Chain::Insecure
+        );
+        // No DS, and the signed parent does not prove it: bogus.
+        let mut p = parent(vec![]);
+        p.ds_absence_signed = Some(false);
+        assert_eq!(judge(&z, &p, &served(true, true)).0, Chain::Bogus);
+        // A DS whose own signature fails is bogus.
+        let mut p = parent(vec![good]);
+        p.ds_signed = Some(false);
+        assert_eq!(judge(&z, &p, &served(true, true)).0, Chain::Bogus);
+    }
+
+    #[test]
+    fn report_takes_the_weakest_verdict_and_exit_codes() {
+        let z = zone();
+        let now = Timestamp::UNIX_EPOCH;
+        let good = ksk().to_ds(&z, DigestType::Sha256).unwrap();
+        let ok = |d: ParentDetail| ServerObs {
+            server: "p".into(),
+            seen_at: now,
+            result: Ok(d),
+        };
+        let zs = |d: ZoneDetail| ServerObs {
+            server: "z".into(),
+            seen_at: now,
+            result: Ok(d),
+        };
+        let r = build_report(
+            &z,
+            &[ok(parent(vec![good.clone()]))],
+            &[zs(served(true, true))],
+            now,
+        );
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Secure, 0));
+        let r = build_report(
+            &z,
+            &[ok(parent(vec![good.clone()]))],
+            &[zs(served(true, true)), zs(served(false, true))],
+            now,
+        );
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Bogus, 1));
+        assert!(
+            r.problems.iter().any(|p| p.contains("does not sign")),
+            "{:?}",
+            r.problems
+        );
+        let r = build_report(&z, &[ok(parent(vec![]))], &[zs(served(true, true))], now);
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Insecure, 0));
+        let failed = ServerObs {
+            server: "p2".into(),
+            seen_at: now,
+            result: Err(ProbeError {
+                kind: crate::state::ProbeErrorKind::Timeout,
+                message: "t".into(),
+            }),
+        };
+        let r = build_report(
+            &z,
+            &[ok(parent(vec![good])), failed],
+            &[zs(served(true, true))],
+            now,
+        );
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Secure, 1));
+        assert!(r.parent_servers[1].error.is_some());
+        let r = build_report(&z, &[], &[], now);
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Bogus, 1));
+        assert!(render_table(&r).contains("BOGUS"));
+    }
 }

@@ -224,3 +224,19 @@ pub fn verify_rrset(
 pub fn min_ttl(records: &[&Record]) -> Option<u32> {
     records.iter().map(|r| r.ttl).min()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 4034 §3.1.5: times are 32-bit serial numbers (RFC 1982), taken nearest to now.
+    #[test]
+    fn rrsig_times_wrap_around_2106() {
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        assert_eq!(rrsig_time(1_700_000_100, now).as_second(), 1_700_000_100);
+        assert_eq!(rrsig_time(1_699_999_000, now).as_second(), 1_699_999_000);
+        // Past 2^32 seconds (2106) the field wraps; the nearest interpretation wins.
+        let late = Timestamp::from_second(4_294_967_000).unwrap();
+        assert_eq!(rrsig_time(100, late).as_second(), 4_294_967_396);
+    }
+}
