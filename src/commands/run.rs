@@ -391,7 +391,6 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
         Some(s) => rt.block_on(engine.run_saved(&s.plan, &mut on_event)),
         None => rt.block_on(engine.run(&mut approve, &mut on_event)),
     };
-    drop(on_event);
     let outcome = match result {
         Ok(o) => o,
         Err(EngineError::NotApproved) => {

@@ -248,7 +248,11 @@ impl<P: Provider> Engine<'_, P> {
             n: 0,
         };
         let _lock = self.store.lock()?;
-        let mut journal = self.store.load_or_new()?;
+        // A plan made before the first journal write carries the lineage the journal will have.
+        let mut journal = match self.store.load()? {
+            Some(j) => j,
+            None => Journal::new(saved.journal_lineage.clone()),
+        };
         if journal.lineage != saved.journal_lineage || journal.serial != saved.journal_serial {
             return Err(EngineError::StalePlan(format!(
                 "the journal changed since the plan was made (serial {} then, {} now)",
@@ -442,13 +446,7 @@ fn blocked_reason(plan: &Plan) -> String {
     let mut parts = Vec::new();
     for z in &plan.zones {
         if let Some(s) = z.pending().next() {
-            let gate = s
-                .gates
-                .iter()
-                .filter(|g| !g.satisfied)
-                .max_by_key(|g| g.not_before)
-                .map(|g| g.rule.clone())
-                .unwrap_or_else(|| "previous step".into());
+            let gate = s.holding_gate().map_or_else(|| "the previous step".to_string(), |g| g.rule.clone());
             let short = s.id.strip_prefix(&format!("{}/", z.zone)).unwrap_or(&s.id);
             parts.push(format!("{}: {short} waits for {gate}", z.zone));
         }

@@ -138,6 +138,17 @@ impl Step {
     pub fn kind(&self) -> ActionKind {
         self.action.kind()
     }
+    /// The gate that holds the step: a closed observable gate first, else the closed time gate
+    /// that opens last.
+    pub fn holding_gate(&self) -> Option<&Gate> {
+        let closed = self.gates.iter().filter(|g| !g.satisfied);
+        closed
+            .clone()
+            .find(|g| g.kind == GateKind::Observable)
+            .or_else(|| closed.clone().filter(|g| g.not_before.is_some()).max_by_key(|g| g.not_before))
+            .or_else(|| closed.clone().next())
+    }
+
     /// Whether this step still has something to do.
     pub fn is_pending(&self) -> bool {
         self.status != StepStatus::Done

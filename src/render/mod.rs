@@ -27,7 +27,7 @@ pub struct PlanOutput<'a> {
 }
 
 fn ts(t: Option<Timestamp>) -> String {
-    t.map_or_else(|| "-".to_string(), |t| fmt_time(t))
+    t.map_or_else(|| "-".to_string(), fmt_time)
 }
 
 /// RFC 3339 in UTC with seconds (`2026-12-01T10:00:00Z`).
