@@ -1282,3 +1282,27 @@ async fn the_world_is_deterministic() {
     }
     assert_eq!(json[0], json[1]);
 }
+
+#[tokio::test]
+async fn waits_can_skip_the_file_and_actions_never_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.json");
+    sandbox_init(&desired(), &path, 1, false).unwrap();
+    let mut p = SandboxProvider::open(&path).unwrap();
+    p.set_save_waits(false);
+    let t0 = p.now();
+    advance(&p, Secs::hours(1)).await;
+    assert_eq!(World::load(&path).unwrap().now, t0);
+    run(
+        &p,
+        "example.com",
+        Action::CreateKsk {
+            name: "k_1".into(),
+            kms_arn: KMS.into(),
+        },
+    )
+    .await;
+    let on_disk = World::load(&path).unwrap();
+    assert_eq!(on_disk.now, Secs::hours(1).after(t0));
+    assert_eq!(on_disk, p.world());
+}
