@@ -991,6 +991,7 @@ fn sandbox_command_functions() {
     assert!(sandbox_tamper(&path, Tamper::RemoveDs, None).is_err());
     assert!(sandbox_tamper(&path, Tamper::RaiseTtl, Some("missing.com")).is_err());
     assert!(sandbox_show(&dir.path().join("none.json")).is_err());
+    assert!(sandbox_advance(&path, Secs::days(4000)).is_err());
 }
 
 #[test]
