@@ -991,6 +991,7 @@ fn sandbox_command_functions() {
     assert!(sandbox_tamper(&path, Tamper::RemoveDs, None).is_err());
     assert!(sandbox_tamper(&path, Tamper::RaiseTtl, Some("missing.com")).is_err());
     assert!(sandbox_show(&dir.path().join("none.json")).is_err());
+    assert!(sandbox_advance(&path, Secs::days(4000)).is_err());
 }
 
 #[test]
@@ -1243,4 +1244,66 @@ async fn onboarding_with_the_old_max_ttl_not_waited_is_caught() {
         advance(&p, Secs::days(2)).await;
         assert!(p.bogus_answers() > 0);
     }
+}
+
+/// Same seed, same calls → the same world, byte for byte (ids, keys, lookups, bogus events).
+#[tokio::test]
+async fn the_world_is_deterministic() {
+    let mut json = Vec::new();
+    for _ in 0..2 {
+        let p = provider();
+        for (n, a) in [
+            Action::CreateKsk {
+                name: "example_com_ksk_1".into(),
+                kms_arn: KMS.into(),
+            },
+            Action::EnableSigning,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            p.execute(&req("example.com", a, &format!("fixed-{n}")))
+                .await
+                .unwrap();
+        }
+        advance(&p, Secs::hours(5)).await;
+        publish_parent_ds(&p, "example.com", 300).await;
+        run(
+            &p,
+            "example.net",
+            Action::AddRegistrarKey {
+                domain: zn("example.net"),
+                key: outside_key(),
+            },
+        )
+        .await;
+        advance(&p, Secs::days(2)).await;
+        assert!(p.bogus_answers() > 0, "the DS came too early");
+        json.push(serde_json::to_string(&p.world()).unwrap());
+    }
+    assert_eq!(json[0], json[1]);
+}
+
+#[tokio::test]
+async fn waits_can_skip_the_file_and_actions_never_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.json");
+    sandbox_init(&desired(), &path, 1, false).unwrap();
+    let mut p = SandboxProvider::open(&path).unwrap();
+    p.set_save_waits(false);
+    let t0 = p.now();
+    advance(&p, Secs::hours(1)).await;
+    assert_eq!(World::load(&path).unwrap().now, t0);
+    run(
+        &p,
+        "example.com",
+        Action::CreateKsk {
+            name: "k_1".into(),
+            kms_arn: KMS.into(),
+        },
+    )
+    .await;
+    let on_disk = World::load(&path).unwrap();
+    assert_eq!(on_disk.now, Secs::hours(1).after(t0));
+    assert_eq!(on_disk, p.world());
 }

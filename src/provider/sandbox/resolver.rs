@@ -32,6 +32,8 @@ use super::world::{
 use crate::model::{DsRecord, Timestamp, ZoneName};
 
 const NEVER: i64 = i64::MAX;
+/// The longest single advance (10 years): an outage simulated lookup by lookup stays bounded.
+const MAX_ADVANCE: i64 = 3650 * 86_400;
 /// How long a validation failure is cached before the name is resolved again (RFC 9520 §3).
 const BOGUS_TTL: i64 = 60;
 
@@ -54,6 +56,57 @@ pub(crate) fn new_population(w: &World) -> Vec<ResolverState> {
         .collect()
 }
 
+/// Fills every resolver's caches as they stand in a world that has been as it is now for a long
+/// time (the stationary distribution): a new world starts warm, with unsigned answers cached for
+/// up to their full TTLs, as real resolvers hold them before a zone is first signed.
+pub(crate) fn warm_up(w: &mut World) {
+    let zone_lags: Vec<i64> = w
+        .settings
+        .zone_server_lags
+        .iter()
+        .map(|l| l.0 as i64)
+        .collect();
+    let parent_lags: Vec<i64> = w
+        .settings
+        .parent_server_lags
+        .iter()
+        .map(|l| l.0 as i64)
+        .collect();
+    let neg_parent = i64::from(w.settings.parent_negative_ttl.0);
+    let dnskey_ttl = i64::from(w.settings.dnskey_ttl.0);
+    let now = secs(w.now);
+    let stream = w.next_stream();
+    let names = w.names();
+    let mut resolvers = std::mem::take(&mut w.resolvers);
+    for r in resolvers.iter_mut() {
+        for (zi, name) in names.iter().enumerate() {
+            let (Some(served), Some(parent)) = (w.served.get(name), w.parent_served.get(name))
+            else {
+                continue;
+            };
+            let views = ZoneViews {
+                name,
+                served,
+                parent,
+                zone_lags: &zone_lags,
+                parent_lags: &parent_lags,
+            };
+            let Some(st) = steady_state(&views, neg_parent, dnskey_ttl) else {
+                continue;
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                stream ^ (u64::from(r.id) << 32) ^ (zi as u64).wrapping_mul(0x9E37_79B9),
+            );
+            let mean = r.mean_interval as f64;
+            let k = st.ttls.len();
+            let c = r.caches.entry(name.clone()).or_default();
+            c.targets = vec![CachedAnswer::default(); k];
+            jump(c, &st, &mut rng, now, mean, mean * k as f64);
+        }
+    }
+    w.resolvers = resolvers;
+}
+
 fn secs(t: Timestamp) -> i64 {
     t.as_second()
 }
@@ -67,6 +120,12 @@ fn ts(s: i64) -> Result<Timestamp, SandboxError> {
 pub fn advance(w: &mut World, to: Timestamp) -> Result<(), SandboxError> {
     if to <= w.now {
         return Ok(());
+    }
+    if secs(to) - secs(w.now) > MAX_ADVANCE {
+        return Err(SandboxError::Clock(format!(
+            "{to} is more than 10 years after the world's now ({}); advance in smaller steps",
+            w.now
+        )));
     }
     let from = w.now;
     run_world_events(w, to)?;

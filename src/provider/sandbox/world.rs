@@ -770,6 +770,7 @@ pub fn init_world(desired: &Desired, seed: u64, now: Timestamp) -> World {
         }
     }
     w.resolvers = super::resolver::new_population(&w);
+    super::resolver::warm_up(&mut w);
     w
 }
 
