@@ -1058,8 +1058,8 @@ mod mocks {
     use aws_sdk_route53domains::types::DnssecKey;
     use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 
-    const PK_OLD: &str = "oldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyAA==";
-    const PK_NEW: &str =
+    pub(super) const PK_OLD: &str = "oldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyoldkeyAA==";
+    pub(super) const PK_NEW: &str =
         "GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQLc8NAA==";
 
     async fn mocked(rules: &[&Rule]) -> AwsProvider {
@@ -1355,4 +1355,174 @@ mod mocks {
         assert_eq!(d.status, SigningStatus::Signing);
         assert_eq!(p.counter().get("GetDNSSEC"), 4);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One rate limiter for the whole fleet
+
+#[tokio::test]
+async fn one_rate_limiter_paces_every_zone_of_a_fleet() {
+    let ep = peer("fakecloud");
+    let setup = provider(options(&ep, None)).await;
+    let mut specs = Vec::new();
+    for i in 0..10 {
+        let name = format!("{}-{i}.fleet", unique("rl"));
+        let id = create_zone(&setup, &name).await;
+        specs.push(zone_spec(&ZoneName::parse(&name).unwrap(), Some(&id), None));
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let mut opts = options(&ep, None);
+    opts.route53_rate = 20.0;
+    opts.burst = 1;
+    opts.concurrency = 10;
+    opts.progress = Some(dnssec_pilot::provider::aws::Progress(Arc::new(
+        move |d, t| {
+            s2.lock().unwrap().push((d, t));
+        },
+    )));
+    let p = provider(opts).await;
+    let d = desired(specs, vec![]);
+    let t0 = std::time::Instant::now();
+    let obs = observe(&p, &d, &Journal::new("t")).await;
+    let wall = t0.elapsed().as_secs_f64();
+    assert_eq!(obs.zones.len(), 10);
+    // GetHostedZone + one page + GetDNSSEC per zone, all through one 20/s bucket.
+    assert_eq!(p.counter().total(), 30);
+    assert!(
+        wall >= 29.0 / 20.0,
+        "{wall} s is faster than the limit allows"
+    );
+    assert!(
+        wall < 29.0 / 20.0 * 1.5 + 0.5,
+        "{wall} s: the limiter is far too slow"
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 10);
+    assert_eq!(seen.last(), Some(&(10, 10)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Route 53 Domains requests as they go on the wire
+
+struct Captured {
+    target: String,
+    body: serde_json::Value,
+}
+
+/// A one-request-per-connection HTTP server answering Route 53 Domains JSON calls by target.
+async fn domains_wire_server() -> (String, Arc<Mutex<Vec<Captured>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l2 = log.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let log = l2.clone();
+            tokio::spawn(async move {
+                let Some(req) = read_request(&mut s).await else {
+                    return;
+                };
+                let i = req.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                let head = String::from_utf8_lossy(&req[..i]).to_string();
+                let target = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .starts_with("x-amz-target:")
+                            .then(|| l[13..].trim().to_string())
+                    })
+                    .unwrap_or_default();
+                let body: serde_json::Value =
+                    serde_json::from_slice(&req[i..]).unwrap_or(serde_json::Value::Null);
+                let op = target.rsplit('.').next().unwrap_or_default().to_string();
+                log.lock().unwrap().push(Captured {
+                    target: target.clone(),
+                    body,
+                });
+                let answer = match op.as_str() {
+                    "GetDomainDetail" => serde_json::json!({
+                        "DomainName": "example.com",
+                        "Nameservers": [],
+                        "AdminContact": {}, "RegistrantContact": {}, "TechContact": {},
+                        "DnssecKeys": [{
+                            "Id": "registrar-key-9", "Algorithm": 13, "Flags": 257,
+                            "PublicKey": mocks::PK_OLD, "DigestType": 2, "Digest": "ab", "KeyTag": 1
+                        }]
+                    }),
+                    "AssociateDelegationSignerToDomain" => {
+                        serde_json::json!({ "OperationId": "op-wire-add" })
+                    }
+                    "DisassociateDelegationSignerFromDomain" => {
+                        serde_json::json!({ "OperationId": "op-wire-rm" })
+                    }
+                    _ => serde_json::json!({}),
+                }
+                .to_string();
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), log)
+}
+
+#[tokio::test]
+async fn registrar_association_requests_on_the_wire() {
+    let (ep, log) = domains_wire_server().await;
+    let p = provider(options(&ep, Some(&ep))).await;
+    let domain = ZoneName::parse("example.com").unwrap();
+    let mk = |action| ActionRequest {
+        zone: domain.clone(),
+        hosted_zone_id: None,
+        action,
+        token: "t".into(),
+    };
+    let add = p
+        .execute(&mk(Action::AddRegistrarKey {
+            domain: domain.clone(),
+            key: Dnskey::new(257, 13, mocks::PK_NEW),
+        }))
+        .await
+        .expect("associate");
+    assert_eq!(add.operation_id.as_deref(), Some("op-wire-add"));
+    let rm = p
+        .execute(&mk(Action::RemoveRegistrarKey {
+            domain: domain.clone(),
+            key: Dnskey::new(257, 13, mocks::PK_OLD),
+        }))
+        .await
+        .expect("disassociate");
+    assert_eq!(rm.operation_id.as_deref(), Some("op-wire-rm"));
+
+    let log = log.lock().unwrap();
+    let targets: Vec<&str> = log.iter().map(|c| c.target.as_str()).collect();
+    assert_eq!(
+        targets,
+        [
+            "Route53Domains_v20140515.GetDomainDetail",
+            "Route53Domains_v20140515.AssociateDelegationSignerToDomain",
+            "Route53Domains_v20140515.GetDomainDetail",
+            "Route53Domains_v20140515.DisassociateDelegationSignerFromDomain",
+        ]
+    );
+    assert_eq!(
+        log[1].body,
+        serde_json::json!({
+            "DomainName": "example.com",
+            "SigningAttributes": { "Algorithm": 13, "Flags": 257, "PublicKey": mocks::PK_NEW }
+        })
+    );
+    // The registrar's own id, looked up by public key at the moment of the call.
+    assert_eq!(
+        log[3].body,
+        serde_json::json!({ "DomainName": "example.com", "Id": "registrar-key-9" })
+    );
 }

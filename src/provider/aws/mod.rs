@@ -84,6 +84,19 @@ pub struct AwsOptions {
     pub endpoints: Endpoints,
     /// Extra SDK interceptors on every client (tests: fault injection, emulator quirks).
     pub interceptors: Vec<SharedInterceptor>,
+    /// Called with (zones done, zones in all) as each zone's observation finishes, for a
+    /// progress bar (the provider itself never prints).
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback: `(done, total)`.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Default for AwsOptions {
@@ -106,6 +119,7 @@ impl Default for AwsOptions {
             counter: RequestCounter::new(),
             endpoints: Endpoints::default(),
             interceptors: Vec::new(),
+            progress: None,
         }
     }
 }

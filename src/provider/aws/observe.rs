@@ -64,7 +64,13 @@ impl AwsProvider {
         }
         let mut out = Observed::default();
         let mut first_err = None;
+        let total = scope.desired.zones.len();
+        let mut done = 0;
         while let Some(j) = set.join_next().await {
+            done += 1;
+            if let Some(p) = &self.inner.opts.progress {
+                (p.0)(done, total);
+            }
             match j {
                 Ok((name, Ok(z))) => {
                     out.zones.insert(name, z);
