@@ -740,6 +740,7 @@ enum Fault {
     PriorRequest,
     Unavailable,
     Drop,
+    Hang,
 }
 
 const THROTTLE_XML: &str = r#"<?xml version="1.0"?>
@@ -831,6 +832,10 @@ async fn fault_proxy(upstream: String, plan: fn(usize) -> Fault) -> Proxy {
                 }
                 let response = match fault {
                     Fault::Drop => return,
+                    Fault::Hang => {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        return;
+                    }
                     Fault::Throttle => canned("400 Bad Request", THROTTLE_XML),
                     Fault::PriorRequest => canned("400 Bad Request", PRIOR_XML),
                     Fault::Unavailable => canned(
@@ -1525,4 +1530,90 @@ async fn registrar_association_requests_on_the_wire() {
         log[3].body,
         serde_json::json!({ "DomainName": "example.com", "Id": "registrar-key-9" })
     );
+}
+
+#[tokio::test]
+async fn attempts_that_time_out_are_retried_then_reported() {
+    let ep = peer("fakecloud");
+    let proxy = fault_proxy(ep.clone(), |_| Fault::Hang).await;
+    let mut opts = options(&proxy.endpoint, Some(&ep));
+    opts.max_attempts = 2;
+    opts.attempt_timeout = Duration::from_millis(500);
+    let p = provider(opts).await;
+    let t0 = std::time::Instant::now();
+    let err = p.get_dnssec("Z0000000000000").await.unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Transient { message, .. } if message.contains("Timeout")),
+        "{err:?}"
+    );
+    assert_eq!(p.counter().get("GetDNSSEC"), 2);
+    assert!(t0.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn a_ksk_name_taken_by_another_kms_key_is_refused() {
+    let ep = peer("fakecloud");
+    let p = provider(options(&ep, None)).await;
+    let zname = format!("{}.example", unique("kc"));
+    let zone = ZoneName::parse(&zname).unwrap();
+    let id = create_zone(&p, &zname).await;
+    let policy = kms::example_policy("123456789012");
+    let a = create_kms_key(&p, Some(policy.clone())).await;
+    let b = create_kms_key(&p, Some(policy)).await;
+    let mk = |arn: &str, token: &str| {
+        req(
+            &zone,
+            &id,
+            Action::CreateKsk {
+                name: "ksk_1".into(),
+                kms_arn: arn.to_string(),
+            },
+            token,
+        )
+    };
+    p.execute(&mk(&a, "first")).await.expect("create");
+    let err = p.execute(&mk(&b, "second")).await.unwrap_err();
+    assert_eq!(
+        errors::refused_code(&err),
+        Some("KeySigningKeyAlreadyExists")
+    );
+    let d = p.get_dnssec(&id).await.unwrap();
+    assert_eq!(d.ksks.len(), 1);
+    assert_eq!(d.ksks[0].kms_arn, a);
+}
+
+#[tokio::test]
+async fn moto_zone_whose_registrar_is_route53_domains() {
+    let ep = peer("moto");
+    let p = provider(options(&ep, Some(&ep))).await;
+    let name = format!("{}.com", unique("reg"));
+    let zone = ZoneName::parse(&name).unwrap();
+    p.route53domains()
+        .register_domain()
+        .domain_name(&name)
+        .duration_in_years(2)
+        .admin_contact(contact())
+        .registrant_contact(contact())
+        .tech_contact(contact())
+        .send()
+        .await
+        .expect("RegisterDomain");
+    let id = p.find_hosted_zone(&zone).await.unwrap().unwrap_or_default();
+    let id = if id.is_empty() {
+        create_zone(&p, &name).await
+    } else {
+        id
+    };
+    let d = desired(
+        vec![zone_spec(&zone, Some(&id), Some(Trust::Route53Domains))],
+        vec![],
+    );
+    let obs = observe(&p, &d, &Journal::new("t")).await;
+    match &obs.zones[&zone].parent {
+        ParentObs::Registrar(r) => {
+            assert!(r.keys.is_empty());
+            assert!(r.operations.iter().all(|o| !o.status.is_finished()));
+        }
+        other => panic!("{other:?}"),
+    }
 }
