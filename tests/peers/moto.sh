@@ -31,8 +31,17 @@ install() {
   command -v python3 >/dev/null || die "python3 is needed for moto"
   echo "moto.sh: installing moto[server]==$VERSION into $VENV..." >&2
   mkdir -p "$(dirname "$VENV")"
-  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV" \
-    || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+  if [ ! -x "$VENV/bin/pip" ] && ! python3 -m venv "$VENV"; then
+    # Debian ships venv's ensurepip separately; install it when we may.
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      rm -rf "$VENV"
+      (apt-get update -qq && apt-get install -y -qq python3-venv) >&2 \
+        || die "apt-get install python3-venv failed"
+      python3 -m venv "$VENV" || die "python3 -m venv failed even with python3-venv"
+    else
+      die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+    fi
+  fi
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$VERSION" \
     || die "pip install moto[server]==$VERSION failed"
   installed || die "moto $VERSION is not importable from $VENV after the install"
