@@ -1617,3 +1617,30 @@ async fn moto_zone_whose_registrar_is_route53_domains() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_zone_only_the_journal_remembers_is_still_observed() {
+    let ep = peer("fakecloud");
+    let p = provider(options(&ep, None)).await;
+    let parent_name = format!("{}.example", unique("jp"));
+    let child_name = format!("gone.{parent_name}");
+    let parent_id = create_zone(&p, &parent_name).await;
+    let id = create_zone(&p, &child_name).await;
+    let zone = ZoneName::parse(&child_name).unwrap();
+    // The config no longer lists the zone; the journal has its PublishDs step.
+    let publish = Action::PublishDs {
+        target: DsTarget::ParentZone {
+            hosted_zone_id: parent_id.clone(),
+            parent: ZoneName::parse(&parent_name).unwrap(),
+        },
+        records: vec![],
+        ttl: Ttl(300),
+    };
+    let j = journal_with(&zone, &[(publish, ActionResult::default())]);
+    let obs = observe(&p, &desired(vec![], vec![]), &j).await;
+    let z = &obs.zones[&zone];
+    assert_eq!(z.hosted_zone.as_ref().unwrap().id, id);
+    assert!(
+        matches!(&z.parent, ParentObs::ParentZone { hosted_zone_id, .. } if *hosted_zone_id == parent_id)
+    );
+}

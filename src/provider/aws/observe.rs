@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use super::records::{canonical_name, fqdn, parse_dnskey, parse_ds_values, parse_soa, to_obs};
 use super::{AwsProvider, Svc, ZoneCache, strip_id, to_timestamp};
 use crate::config::{Trust, ZoneSpec};
-use crate::model::{DsRecord, Timestamp, Ttl, ZoneName};
+use crate::model::{Action, DsRecord, DsTarget, Timestamp, Ttl, ZoneName};
 use crate::provider::{ObserveScope, ProviderError};
 use crate::state::{
     ChangeObs, ChangeStatus, DnssecObs, DomainObs, HostedZoneObs, KskObs, KskStatus, Observed,
@@ -27,14 +27,15 @@ use crate::state::{
 pub const PAGE: i32 = 300;
 
 impl AwsProvider {
-    /// Observes every zone and registrar-only domain of the scope through the APIs, zones
+    /// Observes every zone and registrar-only domain of the scope (the config's, and those only
+    /// the journal still remembers) through the APIs, zones
     /// concurrently (bounded by `concurrency`) under the shared rate limiters. `live` is left
     /// empty for the DNS observer to fill.
     pub async fn observe_api(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
-        let registrar_needed = !scope.desired.domains.is_empty()
-            || scope
-                .desired
-                .zones
+        let targets = targets(scope);
+        let domains = domain_targets(scope);
+        let registrar_needed = !domains.is_empty()
+            || targets
                 .iter()
                 .any(|z| matches!(z.trust, Some(Trust::Route53Domains)));
         let pending_ops = if registrar_needed {
@@ -46,9 +47,9 @@ impl AwsProvider {
 
         let sem = Arc::new(Semaphore::new(self.inner.opts.concurrency.max(1)));
         let mut set = tokio::task::JoinSet::new();
-        for spec in &scope.desired.zones {
+        let total = targets.len();
+        for spec in targets {
             let me = self.clone();
-            let spec = spec.clone();
             let steps = scope
                 .journal
                 .zone(&spec.name)
@@ -64,7 +65,6 @@ impl AwsProvider {
         }
         let mut out = Observed::default();
         let mut first_err = None;
-        let total = scope.desired.zones.len();
         let mut done = 0;
         while let Some(j) = set.join_next().await {
             done += 1;
@@ -115,7 +115,7 @@ impl AwsProvider {
 
     async fn observe_zone(
         &self,
-        spec: &ZoneSpec,
+        spec: &Target,
         steps: &[StepRecord],
         pending_ops: &[(String, RegistrarOpObs)],
     ) -> Result<ZoneObs, ProviderError> {
@@ -641,6 +641,72 @@ impl AwsProvider {
         }
         Ok(out)
     }
+}
+
+/// What to observe of one zone: from the config, or — for a zone only the journal remembers
+/// (removed from the config mid-way) — its name and the DS target its steps used.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub name: ZoneName,
+    pub hosted_zone_id: Option<String>,
+    pub trust: Option<Trust>,
+}
+
+fn targets(scope: ObserveScope<'_>) -> Vec<Target> {
+    let mut out: Vec<Target> = scope
+        .desired
+        .zones
+        .iter()
+        .map(|z: &ZoneSpec| Target {
+            name: z.name.clone(),
+            hosted_zone_id: z.hosted_zone_id.clone(),
+            trust: z.trust.clone(),
+        })
+        .collect();
+    for (name, zj) in &scope.journal.zones {
+        if scope.desired.zone(name).is_some() {
+            continue;
+        }
+        let trust = zj.steps.iter().rev().find_map(|s| match &s.action {
+            Action::PublishDs { target, .. } | Action::RemoveDs { target, .. } => match target {
+                DsTarget::ParentZone {
+                    hosted_zone_id,
+                    parent,
+                } => Some(Trust::ParentZone {
+                    hosted_zone_id: hosted_zone_id.clone(),
+                    parent: parent.clone(),
+                    ds_ttl: Ttl(300),
+                }),
+                DsTarget::Route53Domains => Some(Trust::Route53Domains),
+                DsTarget::External => Some(Trust::External),
+            },
+            Action::AddRegistrarKey { .. } | Action::RemoveRegistrarKey { .. } => {
+                Some(Trust::Route53Domains)
+            }
+            _ => None,
+        });
+        out.push(Target {
+            name: name.clone(),
+            hosted_zone_id: None,
+            trust,
+        });
+    }
+    out
+}
+
+fn domain_targets(scope: ObserveScope<'_>) -> Vec<ZoneName> {
+    let mut out: Vec<ZoneName> = scope
+        .desired
+        .domains
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
+    for name in scope.journal.domains.keys() {
+        if !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    out
 }
 
 fn op_status(s: Option<&DomOpStatus>) -> OperationStatus {
