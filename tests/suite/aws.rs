@@ -1644,3 +1644,67 @@ async fn a_zone_only_the_journal_remembers_is_still_observed() {
         matches!(&z.parent, ParentObs::ParentZone { hosted_zone_id, .. } if *hosted_zone_id == parent_id)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The standard configuration chain: `--profile`, `--region`, AWS_ENDPOINT_URL (in a child
+// process, so that no test changes this process's environment)
+
+#[tokio::test]
+async fn standard_chain_with_profile_region_and_endpoint_env() {
+    let ep = peer("fakecloud");
+    let p = provider(options(&ep, None)).await;
+    let zname = format!("{}.example", unique("env"));
+    let id = create_zone(&p, &zname).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let creds = dir.path().join("credentials");
+    std::fs::write(&config, "[profile pilot]\nregion = eu-west-1\n").unwrap();
+    std::fs::write(
+        &creds,
+        "[pilot]\naws_access_key_id = AKIDPILOT\naws_secret_access_key = secret\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "suite::aws::from_env_child",
+            "--nocapture",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &ep)
+        .env("PILOT_CHILD_ZONE", &zname)
+        .env("PILOT_CHILD_ZONE_ID", &id)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+}
+
+/// Run by the test above in a child process with a prepared environment.
+#[tokio::test]
+#[ignore = "run by standard_chain_with_profile_region_and_endpoint_env"]
+async fn from_env_child() {
+    let (Ok(zname), Ok(id)) = (
+        std::env::var("PILOT_CHILD_ZONE"),
+        std::env::var("PILOT_CHILD_ZONE_ID"),
+    ) else {
+        return;
+    };
+    let p = AwsProvider::from_env(AwsOptions {
+        profile: Some("pilot".into()),
+        region: Some("eu-west-1".into()),
+        ..AwsOptions::default()
+    })
+    .await
+    .unwrap();
+    let zone = ZoneName::parse(&zname).unwrap();
+    assert_eq!(p.find_hosted_zone(&zone).await.unwrap(), Some(id));
+}
