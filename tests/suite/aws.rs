@@ -1186,6 +1186,50 @@ mod mocks {
         assert_eq!(dis.num_calls(), 1);
     }
 
+    #[tokio::test]
+    async fn a_failed_registrar_operation_surfaces_the_registry_message() {
+        use aws_sdk_route53domains::operation::get_operation_detail::GetOperationDetailOutput;
+        use aws_sdk_route53domains::types::{OperationStatus as S, OperationType};
+        let rule = mock!(aws_sdk_route53domains::Client::get_operation_detail)
+            .sequence()
+            .output(|| {
+                GetOperationDetailOutput::builder()
+                    .operation_id("op-1")
+                    .status(S::InProgress)
+                    .r#type(OperationType::AddDnssec)
+                    .build()
+            })
+            .output(|| {
+                GetOperationDetailOutput::builder()
+                    .operation_id("op-1")
+                    .status(S::Error)
+                    .r#type(OperationType::AddDnssec)
+                    .message("Registry rejected the key: digest mismatch")
+                    .build()
+            })
+            .build();
+        let mut p = mocked(&[&rule]).await;
+        // Polling waits on the provider's clock: a virtual one makes it instant.
+        let inner = AwsOptions {
+            clock: Clock::virtual_at(start()),
+            ..p.options().clone()
+        };
+        let sdk = sdk_config()
+            .await
+            .into_builder()
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .build();
+        p = AwsProvider::from_sdk_config(&sdk, inner);
+        let err = p
+            .wait_operation("op-1", Duration::from_secs(3600))
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("digest mismatch"), "{text}");
+        assert_eq!(errors::refused_code(&err), Some("ERROR"));
+        assert_eq!(rule.num_calls(), 2);
+    }
+
     fn json_error(code: &'static str) -> Rule {
         mock!(aws_sdk_route53domains::Client::associate_delegation_signer_to_domain)
             .then_http_response(move || {
