@@ -1752,3 +1752,298 @@ async fn from_env_child() {
     let zone = ZoneName::parse(&zname).unwrap();
     assert_eq!(p.find_hosted_zone(&zone).await.unwrap(), Some(id));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real planner driving this provider against fakecloud, onboarding then destroy. fakecloud
+// serves no DS/DNSKEY over DNS, so the live view is derived here from what the APIs hold (a
+// stand-in for the DNS observer, which has its own tests against real name servers).
+
+mod planned {
+    use super::*;
+    use dnssec_pilot::plan::{JournalUpdate, Mode, PlanInput, TargetKind, plan};
+    use dnssec_pilot::state::{DirectionRecord, LiveObs, ParentAnswer, ServerObs, ZoneAnswer};
+
+    fn apply_updates(j: &mut Journal, updates: &[JournalUpdate]) {
+        for u in updates {
+            match u {
+                JournalUpdate::Baseline { zone, baseline } => {
+                    let zj = j.zones.entry(zone.clone()).or_default();
+                    if zj.baseline.is_none() {
+                        zj.baseline = Some(baseline.clone());
+                    }
+                }
+                JournalUpdate::SetMark {
+                    zone,
+                    target,
+                    mark,
+                    at,
+                } => match target {
+                    TargetKind::Zone => {
+                        j.zones
+                            .entry(zone.clone())
+                            .or_default()
+                            .marks
+                            .entry(*mark)
+                            .or_insert(*at);
+                    }
+                    TargetKind::Domain => {
+                        j.domains
+                            .entry(zone.clone())
+                            .or_default()
+                            .marks
+                            .entry(*mark)
+                            .or_insert(*at);
+                    }
+                },
+                JournalUpdate::ClearMark { zone, target, mark } => match target {
+                    TargetKind::Zone => {
+                        j.zones.entry(zone.clone()).or_default().marks.remove(mark);
+                    }
+                    TargetKind::Domain => {
+                        j.domains
+                            .entry(zone.clone())
+                            .or_default()
+                            .marks
+                            .remove(mark);
+                    }
+                },
+                JournalUpdate::MaxDsTtl { zone, ttl } => {
+                    let zj = j.zones.entry(zone.clone()).or_default();
+                    zj.max_ds_ttl_seen = Some(zj.max_ds_ttl_seen.map_or(*ttl, |t| t.max(*ttl)));
+                }
+                JournalUpdate::KeyAdded { zone, key, at } => {
+                    j.domains
+                        .entry(zone.clone())
+                        .or_default()
+                        .key_added_at
+                        .entry(key.clone())
+                        .or_insert(*at);
+                }
+                JournalUpdate::Direction {
+                    zone,
+                    target,
+                    direction,
+                    at,
+                } => {
+                    let rec = Some(DirectionRecord {
+                        direction: *direction,
+                        since: *at,
+                    });
+                    match target {
+                        TargetKind::Zone => {
+                            j.zones.entry(zone.clone()).or_default().direction = rec
+                        }
+                        TargetKind::Domain => {
+                            j.domains.entry(zone.clone()).or_default().direction = rec
+                        }
+                    }
+                }
+            }
+        }
+        j.serial += 1;
+    }
+
+    /// Live DNS as the APIs say it is (every server agreeing).
+    fn live_from_api(obs: &mut Observed, now: Timestamp) {
+        for (name, z) in obs.zones.iter_mut() {
+            let mut live = LiveObs::default();
+            if let ParentObs::ParentZone {
+                ds, ds_ttl, ns_ttl, ..
+            } = &z.parent
+            {
+                for s in ["a.parent", "b.parent"] {
+                    live.parent_servers.push(ServerObs {
+                        server: s.into(),
+                        seen_at: now,
+                        result: Ok(ParentAnswer {
+                            ds: ds.clone(),
+                            ds_ttl: *ds_ttl,
+                            ns_ttl: *ns_ttl,
+                        }),
+                    });
+                }
+            }
+            let signing = z.dnssec.status == SigningStatus::Signing;
+            let keys: Vec<Dnskey> = if signing {
+                z.dnssec
+                    .ksks
+                    .iter()
+                    .filter(|k| k.status == KskStatus::Active)
+                    .map(|k| k.dnskey.clone())
+                    .collect()
+            } else {
+                vec![]
+            };
+            let ns_ttl = z.hosted_zone.as_ref().and_then(|h| h.apex_ns_ttl(name));
+            for s in ["ns-1", "ns-2"] {
+                live.zone_servers.push(ServerObs {
+                    server: s.into(),
+                    seen_at: now,
+                    result: Ok(ZoneAnswer {
+                        dnskeys: keys.clone(),
+                        dnskey_ttl: if signing { Some(Ttl(3600)) } else { None },
+                        dnskey_signed: signing && !keys.is_empty(),
+                        data_signed: signing && !keys.is_empty(),
+                        ns_ttl,
+                        problems: vec![],
+                    }),
+                });
+            }
+            z.live = live;
+        }
+    }
+
+    /// Runs apply (or destroy) to convergence: observe, plan, run the first ready step, or
+    /// move the virtual clock to the next gate. Returns the actions run.
+    async fn converge(p: &AwsProvider, d: &Desired, j: &mut Journal, mode: Mode) -> Vec<String> {
+        let mut ran = Vec::new();
+        for round in 0..200 {
+            let mut obs = observe(p, d, j).await;
+            let now = p.now();
+            live_from_api(&mut obs, now);
+            let pl = plan(PlanInput {
+                desired: d,
+                observed: &obs,
+                journal: j,
+                now,
+                mode,
+                only: &[],
+            });
+            for z in &pl.zones {
+                for i in &z.issues {
+                    assert!(
+                        !matches!(i.severity, dnssec_pilot::plan::Severity::Error),
+                        "planner error in round {round}: {i:?}"
+                    );
+                }
+            }
+            apply_updates(j, &pl.updates);
+            if !pl.has_changes() {
+                return ran;
+            }
+            let ready: Vec<_> = pl.ready_steps().cloned().collect();
+            if let Some(step) = ready.first() {
+                let zp = pl.zones.iter().find(|z| z.zone == step.zone).unwrap();
+                let token = format!("{}-{round}", step.id);
+                let request = ActionRequest {
+                    zone: step.zone.clone(),
+                    hosted_zone_id: zp.hosted_zone_id.clone(),
+                    action: step.action.clone(),
+                    token: token.clone(),
+                };
+                let result = p.execute(&request).await.map_err(|e| e.to_string());
+                let result = match result {
+                    Ok(r) => Ok(r),
+                    Err(e) => panic!("{} ({:?}) failed: {e}", step.id, step.action.kind()),
+                };
+                ran.push(step.action.kind().as_str().to_string());
+                j.zones
+                    .entry(step.zone.clone())
+                    .or_default()
+                    .steps
+                    .push(StepRecord {
+                        step_id: step.id.clone(),
+                        action: step.action.clone(),
+                        token,
+                        intent_at: now,
+                        outcome: Some(StepOutcome {
+                            at: p.now(),
+                            result,
+                            reconciled: false,
+                        }),
+                    });
+                // Give Route 53 (fakecloud: 1 s or 5 reads) time to go INSYNC.
+                p.clock().advance(Duration::from_secs(60));
+                tokio::time::sleep(Duration::from_millis(1100)).await;
+                continue;
+            }
+            match pl.next_gate_time() {
+                Some(t) if t > now => p.wait_until(t).await.unwrap(),
+                _ => {
+                    p.clock().advance(Duration::from_secs(60));
+                    tokio::time::sleep(Duration::from_millis(1100)).await;
+                }
+            }
+        }
+        panic!("no convergence after 200 rounds; ran {ran:?}");
+    }
+
+    #[tokio::test]
+    async fn planner_drives_onboarding_and_destroy_against_fakecloud() {
+        let ep = peer("fakecloud");
+        let p = provider(options(&ep, None)).await;
+        let parent_name = format!("{}.example", unique("pl"));
+        let child_name = format!("app.{parent_name}");
+        let parent = ZoneName::parse(&parent_name).unwrap();
+        let zone = ZoneName::parse(&child_name).unwrap();
+        let parent_id = create_zone(&p, &parent_name).await;
+        let id = create_zone(&p, &child_name).await;
+        create_records(&p, &id, a_records(&child_name, 30, 86_400)).await;
+        create_records(
+            &p,
+            &parent_id,
+            vec![rrset(
+                &format!("{child_name}."),
+                RrType::Ns,
+                3600,
+                &["ns-1.awsdns-1.com."],
+            )],
+        )
+        .await;
+        let kms_arn = create_kms_key(&p, Some(kms::example_policy("123456789012"))).await;
+        let mut spec = zone_spec(
+            &zone,
+            Some(&id),
+            Some(Trust::ParentZone {
+                hosted_zone_id: parent_id.clone(),
+                parent,
+                ds_ttl: Ttl(300),
+            }),
+        );
+        spec.signing.ksks[0].kms_key = kms_arn;
+        let d = desired(vec![spec], vec![]);
+        let mut j = Journal::new("planned");
+
+        let ran = converge(&p, &d, &mut j, Mode::Apply).await;
+        eprintln!("apply ran: {ran:?}");
+        let obs = observe(&p, &d, &j).await;
+        let z = &obs.zones[&zone];
+        assert_eq!(z.dnssec.status, SigningStatus::Signing, "ran {ran:?}");
+        let ksk = z.dnssec.ksk("ksk_1").expect("ksk");
+        match &z.parent {
+            ParentObs::ParentZone { ds, .. } => {
+                assert_eq!(ds, &vec![ksk.ds.clone()], "ran {ran:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        for k in ["lower_ttls", "create_ksk", "enable_signing", "publish_ds"] {
+            assert!(ran.iter().any(|r| r == k), "{k} missing from {ran:?}");
+        }
+
+        let ran = converge(&p, &d, &mut j, Mode::Destroy).await;
+        eprintln!("destroy ran: {ran:?}");
+        let obs = observe(&p, &d, &j).await;
+        let z = &obs.zones[&zone];
+        assert_eq!(z.dnssec.status, SigningStatus::NotSigning, "ran {ran:?}");
+        assert!(z.dnssec.ksks.is_empty(), "ran {ran:?}");
+        assert!(matches!(&z.parent, ParentObs::ParentZone { ds, .. } if ds.is_empty()));
+        let hz = z.hosted_zone.as_ref().unwrap();
+        assert!(
+            hz.record_sets
+                .iter()
+                .filter(|r| r.rtype == "A")
+                .all(|r| r.ttl == Some(Ttl(86_400))),
+            "original TTLs back; ran {ran:?}"
+        );
+        let order: Vec<&str> = ran.iter().map(String::as_str).collect();
+        let pos = |k: &str| {
+            order
+                .iter()
+                .position(|r| *r == k)
+                .unwrap_or_else(|| panic!("{k} not in {order:?}"))
+        };
+        assert!(pos("remove_ds") < pos("disable_signing"));
+        assert!(pos("disable_signing") < pos("deactivate_ksk"));
+        assert!(pos("deactivate_ksk") < pos("delete_ksk"));
+    }
+}
