@@ -242,6 +242,10 @@ pub struct ActionResult {
     /// Route 53 change id to wait on (`GetChange` until INSYNC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_id: Option<String>,
+    /// Every change id when the action took several `ChangeResourceRecordSets` batches
+    /// (`change_id` is the last); the action is INSYNC when all of them are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub change_ids: Vec<String>,
     /// Route 53 Domains operation id to wait on (`GetOperationDetail` until SUCCESSFUL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_id: Option<String>,

@@ -4,6 +4,7 @@
 //! by the AWS provider to fill [`LiveObs`](crate::state::LiveObs)). The engine is generic over this
 //! trait and knows nothing of which one it drives; no provider sees the planner.
 
+pub mod aws;
 pub mod dns;
 pub mod sandbox;
 

@@ -1,0 +1,313 @@
+//! Request counts of the AWS provider against the floor the APIs allow, and a fleet's wall time
+//! against calls ÷ rate, measured over HTTP against fakecloud.
+//!
+//! `cargo run --release --example bench_aws` — uses the fakecloud recorded in
+//! `tests/.peers/fakecloud.env` (or `DNSSEC_PILOT_FAKECLOUD_ENDPOINT`), else starts one with
+//! `tests/peers/fakecloud.sh` and stops it at the end. `BENCH_FLEET_ZONES` (200) and
+//! `BENCH_FLEET_RATE` (requests/s, default 5 — Route 53's real limit) size the fleet run.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_route53::config::{Credentials, Region};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
+use dnssec_pilot::config::{Desired, DnsOverride, Finally, Safety, Signing, ZoneSpec};
+use dnssec_pilot::model::{Action, ActionRequest, Ttl, TtlChange, ZoneName};
+use dnssec_pilot::provider::aws::{AwsOptions, AwsProvider, Clock, Endpoints};
+use dnssec_pilot::provider::{ObserveScope, Provider};
+use dnssec_pilot::state::Journal;
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn endpoint() -> Res<(String, Option<String>)> {
+    if let Ok(e) = std::env::var("DNSSEC_PILOT_FAKECLOUD_ENDPOINT") {
+        return Ok((e, None));
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |p: &str| -> Option<(String, String)> {
+        let t = std::fs::read_to_string(p).ok()?;
+        let get = |k: &str| {
+            t.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")).map(str::to_string))
+        };
+        Some((get("ENDPOINT")?, get("PID")?))
+    };
+    if let Some((e, _)) = read(&format!("{root}/tests/.peers/fakecloud.env")) {
+        let addr = e.trim_start_matches("http://").parse()?;
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+            return Ok((e, None));
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("bench-aws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let st = std::process::Command::new("bash")
+        .arg(format!("{root}/tests/peers/fakecloud.sh"))
+        .env("DNSSEC_PILOT_PEERS_DIR", &dir)
+        .status()?;
+    if !st.success() {
+        return Err("tests/peers/fakecloud.sh failed".into());
+    }
+    let (e, pid) = read(&format!("{}/fakecloud.env", dir.display())).ok_or("no fakecloud.env")?;
+    Ok((e, Some(pid)))
+}
+
+async fn provider(ep: &str, rate: f64) -> AwsProvider {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .load()
+        .await;
+    AwsProvider::from_sdk_config(
+        &sdk,
+        AwsOptions {
+            route53_rate: rate,
+            clock: Clock::Wall,
+            endpoints: Endpoints {
+                route53: Some(ep.into()),
+                domains: Some(ep.into()),
+                kms: Some(ep.into()),
+            },
+            ..AwsOptions::default()
+        },
+    )
+}
+
+fn spec(name: &ZoneName, id: &str) -> ZoneSpec {
+    ZoneSpec {
+        name: name.clone(),
+        hosted_zone_id: Some(id.into()),
+        ttl_max: Ttl(3600),
+        soa_ttl: Ttl(300),
+        soa_minimum: Ttl(300),
+        signing: Signing {
+            enabled: false,
+            ksks: vec![],
+        },
+        trust: None,
+        finally: Finally {
+            ds_ttl: Ttl(3600),
+            restore_ttls: true,
+        },
+        safety: Safety::default(),
+        dns: DnsOverride::default(),
+        line: 1,
+    }
+}
+
+async fn make_zone(p: &AwsProvider, name: &str, records: usize) -> Res<String> {
+    let r53 = p.route53();
+    let out = r53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("bench-{name}"))
+        .send()
+        .await?;
+    let id = out
+        .hosted_zone()
+        .ok_or("no zone")?
+        .id()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let sets: Vec<ResourceRecordSet> = (0..records)
+        .map(|i| {
+            ResourceRecordSet::builder()
+                .name(format!("h{i:05}.{name}."))
+                .r#type(RrType::A)
+                .ttl(86_400)
+                .resource_records(
+                    ResourceRecord::builder()
+                        .value(format!("192.0.2.{}", i % 250 + 1))
+                        .build()
+                        .expect("record"),
+                )
+                .build()
+                .expect("rrset")
+        })
+        .collect();
+    for chunk in sets.chunks(1000) {
+        let changes = chunk
+            .iter()
+            .map(|r| {
+                Change::builder()
+                    .action(ChangeAction::Create)
+                    .resource_record_set(r.clone())
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        r53.change_resource_record_sets()
+            .hosted_zone_id(&id)
+            .change_batch(ChangeBatch::builder().set_changes(Some(changes)).build()?)
+            .send()
+            .await?;
+    }
+    Ok(id)
+}
+
+fn row(label: &str, counts: &BTreeMap<String, u64>, floor: &BTreeMap<&str, u64>) -> bool {
+    let mut ok = true;
+    let mut parts = Vec::new();
+    for (op, want) in floor {
+        let got = counts.get(*op).copied().unwrap_or(0);
+        ok &= got == *want;
+        parts.push(format!("{op} {got} (floor {want})"));
+    }
+    let extra: u64 = counts
+        .iter()
+        .filter(|(k, _)| !floor.contains_key(k.as_str()))
+        .map(|(_, v)| v)
+        .sum();
+    ok &= extra == 0;
+    println!(
+        "  {label:<28} {}{}  {}",
+        parts.join(", "),
+        if extra > 0 {
+            format!(", other {extra}")
+        } else {
+            String::new()
+        },
+        if ok { "= floor" } else { "ABOVE FLOOR" }
+    );
+    ok
+}
+
+#[tokio::main]
+async fn main() -> Res<()> {
+    let (ep, started) = endpoint()?;
+    let result = run(&ep).await;
+    if let Some(pid) = started {
+        let _ = std::process::Command::new("kill").arg(&pid).status();
+    }
+    result
+}
+
+async fn run(ep: &str) -> Res<()> {
+    println!("AWS provider request counts against fakecloud at {ep}");
+    let tag = std::process::id();
+    let mut all_ok = true;
+    for n in [100usize, 2_500, 10_000] {
+        let p = provider(ep, 1000.0).await;
+        let name = format!("n{n}-{tag}.bench");
+        let zone = ZoneName::parse(&name)?;
+        let id = make_zone(&p, &name, n).await?;
+        let d = Desired {
+            version: 1,
+            zones: vec![spec(&zone, &id)],
+            domains: vec![],
+        };
+        let j = Journal::new("bench");
+        println!("N = {n} record sets (+ apex NS and SOA)");
+
+        p.counter().reset();
+        let obs = p
+            .observe(ObserveScope {
+                desired: &d,
+                journal: &j,
+            })
+            .await?;
+        let lists = ((n + 2) as u64).div_ceil(300);
+        all_ok &= row(
+            "observe",
+            &p.counter().snapshot(),
+            &BTreeMap::from([
+                ("ListResourceRecordSets", lists),
+                ("GetHostedZone", 1),
+                ("GetDNSSEC", 1),
+            ]),
+        );
+
+        let hz = obs.zones[&zone].hosted_zone.as_ref().ok_or("no zone")?;
+        let changes: Vec<TtlChange> = hz
+            .record_sets
+            .iter()
+            .filter(|r| r.rtype == "A")
+            .map(|r| TtlChange {
+                record: r.record_ref(),
+                from: Ttl(86_400),
+                to: Ttl(3600),
+            })
+            .collect();
+        p.counter().reset();
+        let t0 = Instant::now();
+        let res = p
+            .execute(&ActionRequest {
+                zone: zone.clone(),
+                hosted_zone_id: Some(id.clone()),
+                action: Action::LowerTtls { changes },
+                token: format!("bench-{n}"),
+            })
+            .await?;
+        let mut ids = res.change_ids.clone();
+        if ids.is_empty() {
+            ids.extend(res.change_id.clone());
+        }
+        p.wait_changes_insync(&ids, Duration::from_secs(600))
+            .await?;
+        let batches = (n as u64).div_ceil(500);
+        all_ok &= row(
+            "lower TTLs + wait INSYNC",
+            &p.counter().snapshot(),
+            &BTreeMap::from([
+                ("ChangeResourceRecordSets", batches),
+                ("GetChange", batches),
+            ]),
+        );
+        println!(
+            "  ({} batches, {:.1} s)",
+            ids.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+
+    let zones: usize = std::env::var("BENCH_FLEET_ZONES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let rate: f64 = std::env::var("BENCH_FLEET_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5.0);
+    println!("Fleet: {zones} zones of 20 record sets, observed at {rate} requests/s");
+    let setup = provider(ep, 1000.0).await;
+    let mut specs = Vec::new();
+    for i in 0..zones {
+        let name = format!("f{i:03}-{tag}.fleet");
+        let id = make_zone(&setup, &name, 20).await?;
+        specs.push(spec(&ZoneName::parse(&name)?, &id));
+    }
+    let d = Desired {
+        version: 1,
+        zones: specs,
+        domains: vec![],
+    };
+    let j = Journal::new("bench");
+    let p = provider(ep, rate).await;
+    let t0 = Instant::now();
+    p.observe(ObserveScope {
+        desired: &d,
+        journal: &j,
+    })
+    .await?;
+    let wall = t0.elapsed().as_secs_f64();
+    let calls = p.counter().total();
+    let ideal = calls as f64 / rate;
+    println!(
+        "  {calls} calls (floor {}), wall {wall:.1} s, calls ÷ rate {ideal:.1} s, ratio {:.3}",
+        3 * zones,
+        wall / ideal
+    );
+    all_ok &= calls == 3 * zones as u64 && wall / ideal <= 1.1;
+    println!(
+        "{}",
+        if all_ok {
+            "every scenario at the floor"
+        } else {
+            "SOME SCENARIO ABOVE THE FLOOR"
+        }
+    );
+    Ok(())
+}
