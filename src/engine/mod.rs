@@ -446,7 +446,9 @@ fn blocked_reason(plan: &Plan) -> String {
     let mut parts = Vec::new();
     for z in &plan.zones {
         if let Some(s) = z.pending().next() {
-            let gate = s.holding_gate().map_or_else(|| "the previous step".to_string(), |g| g.rule.clone());
+            let gate = s
+                .holding_gate()
+                .map_or_else(|| "the previous step".to_string(), |g| g.rule.clone());
             let short = s.id.strip_prefix(&format!("{}/", z.zone)).unwrap_or(&s.id);
             parts.push(format!("{}: {short} waits for {gate}", z.zone));
         }

@@ -145,7 +145,12 @@ impl Step {
         closed
             .clone()
             .find(|g| g.kind == GateKind::Observable)
-            .or_else(|| closed.clone().filter(|g| g.not_before.is_some()).max_by_key(|g| g.not_before))
+            .or_else(|| {
+                closed
+                    .clone()
+                    .filter(|g| g.not_before.is_some())
+                    .max_by_key(|g| g.not_before)
+            })
             .or_else(|| closed.clone().next())
     }
 

@@ -22,7 +22,9 @@ fn bin() -> Command {
 }
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
 }
 
 struct Run {
@@ -82,7 +84,10 @@ fn full_cycle(example_name: &str) {
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(text.contains("Converged at"), "{text}");
     let mid = r.show();
-    assert_eq!(mid["bogus_answers"], 0, "bogus answers during onboarding:\n{text}");
+    assert_eq!(
+        mid["bogus_answers"], 0,
+        "bogus answers during onboarding:\n{text}"
+    );
     for z in mid["zones"].as_array().unwrap() {
         assert_eq!(z["signing_status"], "SIGNING", "{z}");
         assert_eq!(z["chain"], "secure", "{z}");
@@ -91,8 +96,15 @@ fn full_cycle(example_name: &str) {
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(text.contains("Converged at"), "{text}");
     let after = r.show();
-    assert_eq!(after["bogus_answers"], 0, "bogus answers during destroy:\n{text}");
-    assert_eq!(baseline_view(&before), baseline_view(&after), "destroy did not give the baseline back");
+    assert_eq!(
+        after["bogus_answers"], 0,
+        "bogus answers during destroy:\n{text}"
+    );
+    assert_eq!(
+        baseline_view(&before),
+        baseline_view(&after),
+        "destroy did not give the baseline back"
+    );
 }
 
 #[test]
@@ -138,7 +150,9 @@ fn control_disabling_signing_by_hand_under_a_cached_ds_is_counted_bogus() {
 fn apply_without_wait_stops_at_the_first_closed_gate_with_detailed_exit_code_2() {
     let r = Run::new("quickstart.yaml");
     r.cmd(&["sandbox", "init"]).success();
-    let out = r.cmd(&["apply", "--auto-approve", "--detailed-exitcode"]).code(2);
+    let out = r
+        .cmd(&["apply", "--auto-approve", "--detailed-exitcode"])
+        .code(2);
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(text.contains("Stopped at"), "{text}");
     assert!(text.contains("lower_ttls"), "{text}");
@@ -151,7 +165,15 @@ fn apply_refuses_without_a_terminal_or_auto_approve() {
     let out = r.cmd(&["apply"]).code(1);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("--auto-approve"), "{err}");
-    assert!(!r.state().exists() || std::fs::read_to_string(r.state()).unwrap().contains("\"steps\": []") || !std::fs::read_to_string(r.state()).unwrap().contains("intent_at"));
+    assert!(
+        !r.state().exists()
+            || std::fs::read_to_string(r.state())
+                .unwrap()
+                .contains("\"steps\": []")
+            || !std::fs::read_to_string(r.state())
+                .unwrap()
+                .contains("intent_at")
+    );
 }
 
 #[test]
@@ -189,11 +211,17 @@ fn a_second_apply_is_refused_while_the_lock_is_held() {
     let out = r.cmd(&["apply", "--auto-approve"]).code(1);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("holds the lock"), "{err}");
-    assert!(err.contains(&format!("pid {}", std::process::id())), "the holder is named: {err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "the holder is named: {err}"
+    );
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn desired_of(example_name: &str) -> config::Desired {
@@ -216,7 +244,12 @@ async fn run_engine(
         provider: p,
         desired,
         store,
-        options: EngineOptions { mode, only: vec![], wait, max_wait: None },
+        options: EngineOptions {
+            mode,
+            only: vec![],
+            wait,
+            max_wait: None,
+        },
         fault,
     };
     engine.run(&mut |_| true, &mut |_| {}).await
@@ -248,16 +281,31 @@ fn crash_at_every_point(example_name: &str) {
         let store = JournalStore::new(dir.path().join("state.json"));
         let p = SandboxProvider::in_memory(start_world(&desired, 7));
         let hook = move |i: usize, _label: &'static str| i == k;
-        let first = rt.block_on(run_engine(&p, &desired, &store, Mode::Apply, true, Some(&hook)));
+        let first = rt.block_on(run_engine(
+            &p,
+            &desired,
+            &store,
+            Mode::Apply,
+            true,
+            Some(&hook),
+        ));
         let crashed = matches!(first, Err(EngineError::InjectedCrash(..)));
-        let second = rt.block_on(run_engine(&p, &desired, &store, Mode::Apply, true, None)).unwrap();
-        assert!(matches!(second, RunOutcome::Converged { .. }), "point {k}: {second:?}");
+        let second = rt
+            .block_on(run_engine(&p, &desired, &store, Mode::Apply, true, None))
+            .unwrap();
+        assert!(
+            matches!(second, RunOutcome::Converged { .. }),
+            "point {k}: {second:?}"
+        );
         assert_no_duplicates(&p);
         let j: Journal = store.load().unwrap().unwrap();
         for (zone, zj) in &j.zones {
             assert!(zj.baseline.is_some(), "point {k}: baseline of {zone} lost");
             let b = zj.baseline.as_ref().unwrap();
-            assert!(b.max_ttl.0 >= 86400, "point {k}: baseline of {zone} was captured after lowering: {b:?}");
+            assert!(
+                b.max_ttl.0 >= 86400,
+                "point {k}: baseline of {zone} was captured after lowering: {b:?}"
+            );
         }
         assert_eq!(p.bogus_answers(), 0, "point {k}");
         if !crashed {
@@ -292,7 +340,10 @@ mod random_interleavings {
     use proptest::prelude::*;
 
     fn cases() -> u32 {
-        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).map_or(24, |n: u32| n.min(2000))
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(24, |n: u32| n.min(2000))
     }
 
     proptest! {
