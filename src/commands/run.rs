@@ -25,13 +25,15 @@ use crate::state::{Journal, Observed};
 
 /// Every provider the CLI can drive, behind one type (the trait is not object-safe: async fns).
 pub enum AnyProvider {
-    Sandbox(SandboxProvider),
+    Sandbox(Box<SandboxProvider>),
+    Aws(Box<crate::provider::live::LiveAws>),
 }
 
 impl Provider for AnyProvider {
     async fn observe(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
         match self {
             AnyProvider::Sandbox(p) => p.observe(scope).await,
+            AnyProvider::Aws(p) => p.observe(scope).await,
         }
     }
     async fn execute(
@@ -40,21 +42,25 @@ impl Provider for AnyProvider {
     ) -> Result<ActionResult, ProviderError> {
         match self {
             AnyProvider::Sandbox(p) => p.execute(req).await,
+            AnyProvider::Aws(p) => p.execute(req).await,
         }
     }
     fn now(&self) -> Timestamp {
         match self {
             AnyProvider::Sandbox(p) => p.now(),
+            AnyProvider::Aws(p) => p.now(),
         }
     }
     async fn wait_until(&self, t: Timestamp) -> Result<(), ProviderError> {
         match self {
             AnyProvider::Sandbox(p) => p.wait_until(t).await,
+            AnyProvider::Aws(p) => p.wait_until(t).await,
         }
     }
     fn poll_interval(&self) -> Secs {
         match self {
             AnyProvider::Sandbox(p) => p.poll_interval(),
+            AnyProvider::Aws(p) => p.poll_interval(),
         }
     }
 }
@@ -95,14 +101,23 @@ pub fn provider(settings: &Settings) -> Result<AnyProvider> {
                     path.display()
                 ));
             }
-            Ok(AnyProvider::Sandbox(
+            Ok(AnyProvider::Sandbox(Box::new(
                 SandboxProvider::open(path).into_diagnostic()?,
-            ))
+            )))
         }
-        None => Err(miette!(
-            help = "use the sandbox for now: `--sandbox WORLD` (see `dnssec-pilot sandbox --help`)",
-            "the AWS provider is not available in this build yet"
-        )),
+        None => {
+            let opts = crate::provider::aws::AwsOptions {
+                profile: settings.profile.clone(),
+                region: settings.region.clone(),
+                ..Default::default()
+            };
+            let aws = runtime()?
+                .block_on(crate::provider::aws::AwsProvider::from_env(opts))
+                .map_err(miette::Report::new)?;
+            Ok(AnyProvider::Aws(Box::new(
+                crate::provider::live::LiveAws::new(aws),
+            )))
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod dns;
+pub mod live;
 pub mod sandbox;
 
 use std::future::Future;

@@ -1886,6 +1886,7 @@ mod planned {
                         data_signed: signing && !keys.is_empty(),
                         ns_ttl,
                         problems: vec![],
+                        denial_signed: None,
                     }),
                 });
             }
@@ -2046,4 +2047,91 @@ mod planned {
         assert!(pos("disable_signing") < pos("deactivate_ksk"));
         assert!(pos("deactivate_ksk") < pos("delete_ksk"));
     }
+}
+
+/// The CLI against fakecloud: `plan` and `apply` observe and change a real (emulated) account
+/// through the standard credential chain and `AWS_ENDPOINT_URL`. Prepare and sign run; the DS
+/// waits, because fakecloud serves no DNSKEY over DNS and the live gates read real servers (here
+/// a closed port, so every zone server is reported as not answering and the gate stays closed).
+#[tokio::test]
+async fn cli_plan_and_apply_against_fakecloud_run_until_the_live_dns_gate() {
+    let ep = peer("fakecloud");
+    let p = provider(options(&ep, None)).await;
+    let parent_name = format!("{}.example", unique("cli"));
+    let child_name = format!("shop.{parent_name}");
+    let parent_id = create_zone(&p, &parent_name).await;
+    let id = create_zone(&p, &child_name).await;
+    create_records(&p, &id, a_records(&child_name, 5, 86_400)).await;
+    let key = create_kms_key(&p, Some(kms::example_policy("123456789012"))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("dnssec.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version: 1\nzones:\n  - name: {child_name}\n    hosted_zone_id: {id}\n    signing:\n      enabled: true\n      ksks:\n        - name: cli_ksk_1\n          kms_key: {key}\n    trust:\n      parent_zone:\n        hosted_zone_id: {parent_id}\n    dns:\n      parent_servers: [\"127.0.0.1:9\"]\n      zone_servers: [\"127.0.0.1:9\"]\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dnssec-pilot"))
+            .arg("-c")
+            .arg(&cfg)
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &ep)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, out, err) = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("lower_ttls") && out.contains("ready"), "{out}");
+
+    // Walk as far as the APIs alone allow: prepare, then (once INSYNC) the KSK and signing.
+    let mut log = String::new();
+    for _ in 0..6 {
+        let (code, out, err) = run(&["apply", "--auto-approve", "--detailed-exitcode"]);
+        assert!(code == 0 || code == 2, "{out}\n{err}");
+        log.push_str(&out);
+        if log.contains("enable_signing … ok") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    for step in [
+        "lower_ttls … ok",
+        "lower_soa … ok",
+        "create_ksk … ok",
+        "enable_signing … ok",
+    ] {
+        assert!(log.contains(step), "missing `{step}` in:\n{log}");
+    }
+    // The DS is held by the live gate: no zone server answers.
+    let (code, out, _) = run(&["apply", "--auto-approve", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("zone-signed-everywhere") || out.contains("signing-insync"),
+        "{out}"
+    );
+    assert!(!out.contains("publish_ds … ok"), "{out}");
+    // The emulator agrees: the zone signs, with our KSK.
+    let d = p
+        .route53()
+        .get_dnssec()
+        .hosted_zone_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.status().and_then(|s| s.serve_signature()),
+        Some("SIGNING")
+    );
+    assert_eq!(d.key_signing_keys().len(), 1);
 }
