@@ -579,11 +579,15 @@ pub fn sandbox_cmd(settings: &Settings, cmd: &SandboxCommand) -> Result<Outcome>
     };
     let json = settings.format == Format::Json;
     let render = |r: &sb::WorldReport| -> Result<String> {
-        Ok(if json {
+        let mut text = if json {
             format!("{}\n", serde_json::to_string_pretty(r).into_diagnostic()?)
         } else {
             r.render_human()
-        })
+        };
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Ok(text)
     };
     match cmd {
         SandboxCommand::Init { seed, force } => {

@@ -720,7 +720,11 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
                 );
             }
             let published = !ds_records.is_empty() && same_set(&api_ds, &ds_records);
-            if let Some(t) = api_ttl.filter(|t| !api_ds.is_empty() && t > ds_ttl && !published) {
+            // Lowering first only helps a DS that is ours; a stray DS is replaced at once.
+            let ours = api_ds
+                .iter()
+                .any(|ds| active.iter().any(|k| cx.ksk_matches_ds(k, ds)));
+            if let Some(t) = api_ttl.filter(|t| ours && t > ds_ttl && !published) {
                 drafts.push(
                     Draft::new(
                         cx.id("lower_parent_ds_ttl"),

@@ -789,3 +789,375 @@ mod invariants {
         }
     }
 }
+
+mod scenarios {
+    //! Single-stage scenarios: drift, a half-finished onboarding reversed, registrar-only
+    //! domains. Each is snapshotted (human + JSON) and asserted on what must be ready.
+
+    use super::*;
+    use dnssec_pilot::config::RegistrarKeySpec;
+    use dnssec_pilot::state::DomainObs;
+
+    fn snap(
+        name: &str,
+        d: &Desired,
+        o: &Observed,
+        j: &Journal,
+        now: Timestamp,
+        mode: Mode,
+    ) -> Plan {
+        let p = run(d, o, j, now, mode);
+        insta::assert_snapshot!(format!("scenario_{name}"), render_both(&p, j, false));
+        p
+    }
+
+    /// A zone trusted 30 days ago by dnssec-pilot, as the journal remembers it.
+    fn trusted_journal(zone: &str) -> Journal {
+        let mut j = Journal::new("lineage-test");
+        let zj = j.zones.entry(zn(zone)).or_default();
+        for (m, days) in [
+            (Mark::PrepareInsync, 60),
+            (Mark::SigningInsync, 59),
+            (Mark::DsSeenEverywhere, 45),
+            (Mark::TrustEstablished, 43),
+        ] {
+            zj.marks.insert(m, at(-days * 86400));
+        }
+        zj.max_ds_ttl_seen = Some(Ttl(3600));
+        j
+    }
+
+    fn trusted_stage(zone: &str, trust: TrustKind) -> Stage {
+        let mut st = Stage::new(zone, trust);
+        st.ksk = Some(KskStatus::Active);
+        st.signing = SigningStatus::Signing;
+        st.ds_api = trust != TrustKind::External;
+        st.ds_live = 4;
+        st.ds_ttl = 3600;
+        st.restored = true;
+        st
+    }
+
+    #[test]
+    fn drift_ds_removed_by_hand_is_republished() {
+        let zone = "app.example.com";
+        let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+        let mut st = trusted_stage(zone, TrustKind::Parent);
+        st.ds_api = false;
+        st.ds_live = 0;
+        let j = trusted_journal(zone);
+        let p = snap(
+            "drift_ds_removed",
+            &d,
+            &observed_one(zone, st.obs(t0())),
+            &j,
+            t0(),
+            Mode::Apply,
+        );
+        assert_eq!(ready_kinds(&p), vec![ActionKind::PublishDs]);
+        assert!(!p.zones[0].drift.is_empty());
+    }
+
+    #[test]
+    fn drift_signing_disabled_under_a_ds_is_repaired_first() {
+        let zone = "app.example.com";
+        let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+        let mut st = trusted_stage(zone, TrustKind::Parent);
+        st.signing = SigningStatus::NotSigning;
+        let j = trusted_journal(zone);
+        let p = snap(
+            "drift_signing_disabled",
+            &d,
+            &observed_one(zone, st.obs(t0())),
+            &j,
+            t0(),
+            Mode::Apply,
+        );
+        assert_eq!(ready_kinds(&p), vec![ActionKind::EnableSigning]);
+        assert!(p.zones[0].issues.iter().any(|i| i.code == "PLAN005"));
+    }
+
+    #[test]
+    fn drift_wrong_ds_is_replaced() {
+        let zone = "app.example.com";
+        let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+        let mut st = trusted_stage(zone, TrustKind::Parent);
+        st.wrong_ds = true;
+        let j = trusted_journal(zone);
+        let p = snap(
+            "drift_wrong_ds",
+            &d,
+            &observed_one(zone, st.obs(t0())),
+            &j,
+            t0(),
+            Mode::Apply,
+        );
+        assert_eq!(ready_kinds(&p), vec![ActionKind::PublishDs]);
+    }
+
+    #[test]
+    fn drift_ksk_action_needed_stops_with_an_error() {
+        let zone = "app.example.com";
+        let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+        let mut st = trusted_stage(zone, TrustKind::Parent);
+        st.ksk = Some(KskStatus::ActionNeeded);
+        let j = trusted_journal(zone);
+        let p = snap(
+            "drift_ksk_action_needed",
+            &d,
+            &observed_one(zone, st.obs(t0())),
+            &j,
+            t0(),
+            Mode::Apply,
+        );
+        assert!(ready_kinds(&p).is_empty());
+        assert!(p.has_errors());
+    }
+
+    #[test]
+    fn half_finished_onboarding_reversed_needs_no_ds_wait() {
+        // Signing on, the DS never published: destroy stops signing at once.
+        let zone = "app.example.com";
+        let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+        let mut st = Stage::new(zone, TrustKind::Parent);
+        st.ttls_lowered = true;
+        st.ksk = Some(KskStatus::Active);
+        st.signing = SigningStatus::Signing;
+        let mut j = Journal::new("lineage-test");
+        // The baseline as captured before lowering.
+        let base = run(
+            &d,
+            &observed_one(zone, Stage::new(zone, TrustKind::Parent).obs(at(-3600))),
+            &j,
+            at(-3600),
+            Mode::Apply,
+        );
+        apply_updates(&mut j, &base);
+        let p = snap(
+            "half_finished_reversed",
+            &d,
+            &observed_one(zone, st.obs(t0())),
+            &j,
+            t0(),
+            Mode::Destroy,
+        );
+        assert_eq!(ready_kinds(&p), vec![ActionKind::DisableSigning]);
+        assert!(
+            p.zones[0]
+                .steps
+                .iter()
+                .all(|s| !s.id.ends_with("await_ds_gone"))
+        );
+        let restore = p.zones[0]
+            .steps
+            .iter()
+            .find(|s| s.id.ends_with("restore_ttls"))
+            .expect("restore");
+        assert!(
+            restore.changes.iter().any(|c| c.after == "86400"),
+            "back to the baseline"
+        );
+    }
+
+    fn domain_spec(name: &str, keys: Vec<RegistrarKeySpec>) -> DomainSpec {
+        DomainSpec {
+            name: zn(name),
+            registrar_keys: keys,
+            safety: Safety::default(),
+            dns: DnsOverride::default(),
+            line: 1,
+        }
+    }
+
+    fn domain_obs(
+        served: &[&str],
+        at_registrar: &[&str],
+        op_in_flight: bool,
+        now: Timestamp,
+    ) -> DomainObs {
+        DomainObs {
+            registrar: Some(RegistrarObs {
+                keys: at_registrar
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| RegistrarKeyObs {
+                        id: format!("reg-{i}"),
+                        key: Dnskey::new(257, 13, k),
+                        digest: None,
+                    })
+                    .collect(),
+                operations: if op_in_flight {
+                    vec![RegistrarOpObs {
+                        id: "op-9".into(),
+                        kind: "ADD_DNSSEC".into(),
+                        status: OperationStatus::InProgress,
+                        submitted_at: now,
+                        message: None,
+                    }]
+                } else {
+                    vec![]
+                },
+            }),
+            live: LiveObs {
+                parent_servers: vec![],
+                zone_servers: (0..2)
+                    .map(|i| ServerObs {
+                        server: format!("ns{i}.dns-provider.example"),
+                        seen_at: now,
+                        result: Ok(ZoneAnswer {
+                            dnskeys: served.iter().map(|k| Dnskey::new(257, 13, k)).collect(),
+                            dnskey_ttl: Some(Ttl(3600)),
+                            dnskey_signed: true,
+                            data_signed: true,
+                            ns_ttl: Some(Ttl(86400)),
+                            problems: vec![],
+                            denial_signed: Some(true),
+                        }),
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    fn domain_observed(name: &str, o: DomainObs) -> Observed {
+        let mut obs = Observed::default();
+        obs.domains.insert(zn(name), o);
+        obs
+    }
+
+    #[test]
+    fn registrar_only_domain_adds_a_served_key() {
+        let d = desired(
+            vec![],
+            vec![domain_spec("example.net", vec![RegistrarKeySpec::FromDns])],
+        );
+        let o = domain_observed("example.net", domain_obs(&[KEY_A], &[], false, t0()));
+        let p = snap(
+            "domain_add_key",
+            &d,
+            &o,
+            &Journal::new("lineage-test"),
+            t0(),
+            Mode::Apply,
+        );
+        assert_eq!(ready_kinds(&p), vec![ActionKind::AddRegistrarKey]);
+    }
+
+    #[test]
+    fn registrar_only_domain_waits_for_the_key_to_be_served() {
+        let d = desired(
+            vec![],
+            vec![domain_spec(
+                "example.net",
+                vec![RegistrarKeySpec::Key(Dnskey::new(257, 13, KEY_B))],
+            )],
+        );
+        let o = domain_observed("example.net", domain_obs(&[KEY_A], &[], false, t0()));
+        let p = snap(
+            "domain_key_not_served",
+            &d,
+            &o,
+            &Journal::new("lineage-test"),
+            t0(),
+            Mode::Apply,
+        );
+        assert!(ready_kinds(&p).is_empty());
+    }
+
+    #[test]
+    fn registrar_only_domain_rotation_waits_the_deletion_delay() {
+        let d = desired(
+            vec![],
+            vec![domain_spec(
+                "example.net",
+                vec![RegistrarKeySpec::Key(Dnskey::new(257, 13, KEY_B))],
+            )],
+        );
+        let mut j = Journal::new("lineage-test");
+        // The new key was first seen at the registrar just now.
+        let o = domain_observed(
+            "example.net",
+            domain_obs(&[KEY_A, KEY_B], &[KEY_A, KEY_B], false, t0()),
+        );
+        let p = run(&d, &o, &j, t0(), Mode::Apply);
+        apply_updates(&mut j, &p);
+        assert!(ready_kinds(&p).is_empty(), "old key must wait 3 days");
+        let later = Secs::days(3).after(t0());
+        let p = snap(
+            "domain_rotation_after_delay",
+            &d,
+            &o,
+            &j,
+            later,
+            Mode::Apply,
+        );
+        assert_eq!(ready_kinds(&p), vec![ActionKind::RemoveRegistrarKey]);
+    }
+
+    #[test]
+    fn registrar_only_domain_one_operation_at_a_time() {
+        let d = desired(
+            vec![],
+            vec![domain_spec("example.net", vec![RegistrarKeySpec::FromDns])],
+        );
+        let o = domain_observed("example.net", domain_obs(&[KEY_A], &[], true, t0()));
+        let p = snap(
+            "domain_op_in_flight",
+            &d,
+            &o,
+            &Journal::new("lineage-test"),
+            t0(),
+            Mode::Apply,
+        );
+        assert!(ready_kinds(&p).is_empty());
+    }
+
+    #[test]
+    fn registrar_only_domain_destroy_removes_keys_then_tells_when_to_stop_signing() {
+        let d = desired(
+            vec![],
+            vec![domain_spec("example.net", vec![RegistrarKeySpec::FromDns])],
+        );
+        let mut j = Journal::new("lineage-test");
+        let o = domain_observed("example.net", domain_obs(&[KEY_A], &[KEY_A], false, t0()));
+        let p = snap("domain_destroy", &d, &o, &j, t0(), Mode::Destroy);
+        assert_eq!(ready_kinds(&p), vec![ActionKind::RemoveRegistrarKey]);
+        apply_updates(&mut j, &p);
+        let o = domain_observed("example.net", domain_obs(&[KEY_A], &[], false, t0()));
+        let p = run(&d, &o, &j, at(60), Mode::Destroy);
+        apply_updates(&mut j, &p);
+        assert!(
+            ready_kinds(&p).is_empty(),
+            "the DNS provider must keep signing for 3 days"
+        );
+        let p = run(&d, &o, &j, Secs::days(3).after(at(60)), Mode::Destroy);
+        assert_eq!(ready_kinds(&p), vec![ActionKind::Manual]);
+    }
+
+    #[test]
+    fn unsigned_zone_timeline_names_every_rule() {
+        let zone = "app.example.com";
+        let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+        let j = Journal::new("lineage-test");
+        let p = run(
+            &d,
+            &observed_one(zone, Stage::new(zone, TrustKind::Parent).obs(t0())),
+            &j,
+            t0(),
+            Mode::Apply,
+        );
+        let tl = plan::timeline(&p, &j);
+        let last = tl.last().unwrap();
+        // 14 d soak after signing, DS at every server, + 10 min + 2 d NS TTL, + 14 d soak.
+        assert_eq!(
+            last.earliest,
+            Secs(14 * 86400 + 600 + 172_800 + 14 * 86400).after(t0())
+        );
+        for e in &tl {
+            assert!(!e.rule.is_empty());
+            if e.earliest > t0() {
+                assert_ne!(e.rule, "now", "{e:?}");
+            }
+        }
+    }
+}
