@@ -164,31 +164,42 @@ fn read_journal(settings: &Settings) -> Result<Journal> {
         .map_err(miette::Report::new)
 }
 
-/// `plan`.
-pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outcome> {
-    let desired = load_desired(settings)?;
+/// Read-only: the journal, one observation, and the plan made from them.
+fn observe_and_plan(
+    settings: &Settings,
+    desired: &Desired,
+    zones: &[String],
+    mode: Mode,
+) -> Result<(Journal, Observed, Plan, Vec<ZoneName>)> {
     let provider = provider(settings)?;
     let journal = read_journal(settings)?;
-    let only = zone_filter(&args.zones, &desired, &journal)?;
-    let rt = runtime()?;
-    let observed = rt
+    let only = zone_filter(zones, desired, &journal)?;
+    let observed = runtime()?
         .block_on(provider.observe(ObserveScope {
-            desired: &desired,
+            desired,
             journal: &journal,
         }))
         .map_err(miette::Report::new)?;
     let p = plan::plan(PlanInput {
-        desired: &desired,
+        desired,
         observed: &observed,
         journal: &journal,
         now: provider.now(),
-        mode: if args.destroy {
-            Mode::Destroy
-        } else {
-            Mode::Apply
-        },
+        mode,
         only: &only,
     });
+    Ok((journal, observed, p, only))
+}
+
+/// `plan`.
+pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outcome> {
+    let desired = load_desired(settings)?;
+    let mode = if args.destroy {
+        Mode::Destroy
+    } else {
+        Mode::Apply
+    };
+    let (journal, _, p, only) = observe_and_plan(settings, &desired, &args.zones, mode)?;
     let tl = args.timeline.then(|| plan::timeline(&p, &journal));
     let out = PlanOutput {
         plan: &p,
@@ -533,24 +544,7 @@ pub fn check_cmd(settings: &Settings, args: &crate::cli::CheckArgs) -> Result<Ou
             });
         }
     };
-    let provider = provider(settings)?;
-    let journal = read_journal(settings)?;
-    let only = zone_filter(&args.zones, &desired, &journal)?;
-    let rt = runtime()?;
-    let observed = rt
-        .block_on(provider.observe(ObserveScope {
-            desired: &desired,
-            journal: &journal,
-        }))
-        .map_err(miette::Report::new)?;
-    let p = plan::plan(PlanInput {
-        desired: &desired,
-        observed: &observed,
-        journal: &journal,
-        now: provider.now(),
-        mode: Mode::Apply,
-        only: &only,
-    });
+    let (journal, observed, p, _) = observe_and_plan(settings, &desired, &args.zones, Mode::Apply)?;
     let report = check::check(&desired, &observed, &journal, &p);
     let code = report.exit_code(args.fail_on == Some(crate::cli::FailOn::Warning));
     let stdout = match settings.format {

@@ -1760,86 +1760,12 @@ async fn from_env_child() {
 
 mod planned {
     use super::*;
-    use dnssec_pilot::plan::{JournalUpdate, Mode, PlanInput, TargetKind, plan};
-    use dnssec_pilot::state::{DirectionRecord, LiveObs, ParentAnswer, ServerObs, ZoneAnswer};
+    use dnssec_pilot::plan::{JournalUpdate, Mode, PlanInput, plan};
+    use dnssec_pilot::state::{LiveObs, ParentAnswer, ServerObs, ZoneAnswer};
 
+    /// The engine's own bookkeeping of the planner's facts.
     fn apply_updates(j: &mut Journal, updates: &[JournalUpdate]) {
-        for u in updates {
-            match u {
-                JournalUpdate::Baseline { zone, baseline } => {
-                    let zj = j.zones.entry(zone.clone()).or_default();
-                    if zj.baseline.is_none() {
-                        zj.baseline = Some(baseline.clone());
-                    }
-                }
-                JournalUpdate::SetMark {
-                    zone,
-                    target,
-                    mark,
-                    at,
-                } => match target {
-                    TargetKind::Zone => {
-                        j.zones
-                            .entry(zone.clone())
-                            .or_default()
-                            .marks
-                            .entry(*mark)
-                            .or_insert(*at);
-                    }
-                    TargetKind::Domain => {
-                        j.domains
-                            .entry(zone.clone())
-                            .or_default()
-                            .marks
-                            .entry(*mark)
-                            .or_insert(*at);
-                    }
-                },
-                JournalUpdate::ClearMark { zone, target, mark } => match target {
-                    TargetKind::Zone => {
-                        j.zones.entry(zone.clone()).or_default().marks.remove(mark);
-                    }
-                    TargetKind::Domain => {
-                        j.domains
-                            .entry(zone.clone())
-                            .or_default()
-                            .marks
-                            .remove(mark);
-                    }
-                },
-                JournalUpdate::MaxDsTtl { zone, ttl } => {
-                    let zj = j.zones.entry(zone.clone()).or_default();
-                    zj.max_ds_ttl_seen = Some(zj.max_ds_ttl_seen.map_or(*ttl, |t| t.max(*ttl)));
-                }
-                JournalUpdate::KeyAdded { zone, key, at } => {
-                    j.domains
-                        .entry(zone.clone())
-                        .or_default()
-                        .key_added_at
-                        .entry(key.clone())
-                        .or_insert(*at);
-                }
-                JournalUpdate::Direction {
-                    zone,
-                    target,
-                    direction,
-                    at,
-                } => {
-                    let rec = Some(DirectionRecord {
-                        direction: *direction,
-                        since: *at,
-                    });
-                    match target {
-                        TargetKind::Zone => {
-                            j.zones.entry(zone.clone()).or_default().direction = rec
-                        }
-                        TargetKind::Domain => {
-                            j.domains.entry(zone.clone()).or_default().direction = rec
-                        }
-                    }
-                }
-            }
-        }
+        dnssec_pilot::engine::apply_updates(j, updates);
         j.serial += 1;
     }
 
