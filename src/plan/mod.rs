@@ -345,34 +345,40 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
     }
 }
 
-/// SHA-256 of the observation with every observation instant blanked, plus journal lineage and
-/// serial. Two observations of an unchanged world give the same fingerprint.
+/// SHA-256 of the observation — every observation instant left out — plus the journal's
+/// lineage and serial. Two observations of an unchanged world give the same fingerprint. Streams
+/// into the hash (no copy of the observation).
 pub fn fingerprint(observed: &Observed, journal: &Journal, only: &[ZoneName]) -> String {
-    let mut o = observed.clone();
-    if !only.is_empty() {
-        o.zones.retain(|k, _| only.contains(k));
-        o.domains.retain(|k, _| only.contains(k));
-    }
-    let blank = Timestamp::UNIX_EPOCH;
-    for z in o.zones.values_mut() {
-        for s in &mut z.live.parent_servers {
-            s.seen_at = blank;
+    struct HashWriter<'a>(&'a mut Sha256);
+    impl std::io::Write for HashWriter<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
         }
-        for s in &mut z.live.zone_servers {
-            s.seen_at = blank;
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
         }
     }
-    for d in o.domains.values_mut() {
-        for s in &mut d.live.parent_servers {
-            s.seen_at = blank;
+    fn live(h: &mut Sha256, l: &crate::state::LiveObs) {
+        for s in &l.parent_servers {
+            let _ = serde_json::to_writer(HashWriter(h), &(&s.server, &s.result));
         }
-        for s in &mut d.live.zone_servers {
-            s.seen_at = blank;
+        h.update(b"|");
+        for s in &l.zone_servers {
+            let _ = serde_json::to_writer(HashWriter(h), &(&s.server, &s.result));
         }
     }
+    let in_scope = |n: &ZoneName| only.is_empty() || only.contains(n);
     let mut h = Sha256::new();
-    // Serialising plain data to a Vec cannot fail; an empty digest input would still be stable.
-    h.update(serde_json::to_vec(&o).unwrap_or_default());
+    for (name, z) in observed.zones.iter().filter(|(n, _)| in_scope(n)) {
+        let _ = serde_json::to_writer(HashWriter(&mut h), &(name, &z.hosted_zone, &z.dnssec, &z.changes, &z.parent));
+        live(&mut h, &z.live);
+    }
+    h.update(b"#");
+    for (name, d) in observed.domains.iter().filter(|(n, _)| in_scope(n)) {
+        let _ = serde_json::to_writer(HashWriter(&mut h), &(name, &d.registrar));
+        live(&mut h, &d.live);
+    }
     h.update(journal.lineage.as_bytes());
     h.update(journal.serial.to_be_bytes());
     let d = h.finalize();
