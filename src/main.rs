@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dnssec_pilot::cli::{Cli, Command, Settings};
-use dnssec_pilot::commands::{Outcome, run, schema, validate};
+use dnssec_pilot::commands::{Outcome, iam, run, schema, validate};
 use dnssec_pilot::plan::Mode;
 
 fn main() -> ExitCode {
@@ -53,6 +53,7 @@ fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
         Command::Show(args) => Ok(emit(run::show_cmd(settings, args.plan_file.as_ref())?)),
         Command::Check(args) => Ok(emit(run::check_cmd(settings, &args)?)),
         Command::Sandbox(args) => Ok(emit(run::sandbox_cmd(settings, &args.command)?)),
+        Command::IamPolicy(args) => Ok(emit(iam::iam_policy_cmd(settings, &args)?)),
         Command::Probe(args) => {
             let (stdout, code) =
                 dnssec_pilot::provider::dns::probe::run_probe_command(&args, settings.format)
@@ -65,11 +66,6 @@ fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
             clap_complete::generate(args.shell, &mut cmd, "dnssec-pilot", &mut std::io::stdout());
             Ok(0)
         }
-        other => Err(miette::miette!(
-            help = "this command arrives with a later release; `validate` works today",
-            "`{}` is not available yet",
-            command_name(&other)
-        )),
     }
 }
 
@@ -83,20 +79,4 @@ fn emit(o: Outcome) -> u8 {
     let _ = err.write_all(o.stderr.as_bytes());
     let _ = err.flush();
     o.code
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Validate => "validate",
-        Command::Plan(_) => "plan",
-        Command::Apply(_) => "apply",
-        Command::Destroy(_) => "destroy",
-        Command::Check(_) => "check",
-        Command::Show(_) => "show",
-        Command::Probe(_) => "probe",
-        Command::Schema(_) => "schema",
-        Command::IamPolicy(_) => "iam-policy",
-        Command::Sandbox(_) => "sandbox",
-        Command::Completions(_) => "completions",
-    }
 }

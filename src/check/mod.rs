@@ -13,7 +13,8 @@ use crate::config::{Desired, registrar_key_limit};
 use crate::model::{Dnskey, DsRecord, MAX_SIGNED_TTL, ZoneName};
 use crate::plan::{Plan, Severity, StepStatus, TargetKind};
 use crate::state::{
-    Journal, KskStatus, LiveObs, Mark, Observed, ParentObs, RegistrarKeyObs, SigningStatus,
+    Direction, Journal, KskStatus, LiveObs, Mark, Observed, ParentObs, RegistrarKeyObs,
+    SigningStatus,
 };
 
 /// Every check, with its stable code and what it guards.
@@ -31,11 +32,18 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("CHK005", "Route 53 signs a zone the config says is signed"),
     ("CHK006", "no DS while the zone is unsigned (an outage)"),
     ("CHK007", "KSKs and their KMS keys are healthy"),
-    ("CHK008", "record TTLs at most one week in a signed zone"),
+    (
+        "CHK008",
+        "record TTLs at most one week in a signed zone, and within the config's cap or the original",
+    ),
     ("CHK009", "every registrar key matches a served DNSKEY"),
     ("CHK010", "registrar key count below the TLD limit"),
     ("CHK011", "signed NSEC/NSEC3 proof for a nonexistent name"),
     ("CHK012", "every name server answers"),
+    (
+        "CHK013",
+        "the DS of a trusted zone is still published (chain of trust not lost)",
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -437,7 +445,17 @@ pub fn check(
                     live,
                     checks: Vec::new(),
                 };
-                let signing = zo.is_some_and(|z| z.dnssec.status == SigningStatus::Signing);
+                // ACTION_NEEDED / INTERNAL_FAILURE: Route 53 still serves the signatures it
+                // made until they expire (CHK007 and CHK003 report the trouble), so the zone
+                // counts as signed here — not as the unsigned outage of CHK005/CHK006.
+                let signing = zo.is_some_and(|z| {
+                    matches!(
+                        z.dnssec.status,
+                        SigningStatus::Signing
+                            | SigningStatus::ActionNeeded
+                            | SigningStatus::InternalFailure
+                    )
+                });
                 let reached = journal
                     .zone(&zp.zone)
                     .is_some_and(|j| j.marks.contains_key(&Mark::SigningInsync));
@@ -485,28 +503,114 @@ pub fn check(
                         ));
                     }
                     c.result("CHK007", !zo.dnssec.ksks.is_empty(), f7);
-                    // CHK008
+                    // CHK008: Route 53 caps TTLs at one week in a signed zone (seed 000, step
+                    // "Finally"); and a TTL above both the config's onboarding cap and the
+                    // zone's original (journal baseline) was raised by hand: every later
+                    // rollback or key change must wait that long (RFC 6781 §4.1.4: the TTLs
+                    // bound every DNSSEC timing).
                     let mut f8 = Vec::new();
+                    let zj = journal.zone(&zp.zone);
                     if signing && let Some(hz) = &zo.hosted_zone {
-                        for r in hz
-                            .record_sets
-                            .iter()
-                            .filter(|r| r.ttl.is_some_and(|t| t > MAX_SIGNED_TTL))
-                        {
-                            f8.push(f(
-                                "CHK008",
-                                Error,
-                                r.record_ref().to_string(),
-                                format!(
-                                    "{} has TTL {} s, above one week in a signed zone",
-                                    r.record_ref(),
-                                    r.ttl.map_or(0, |t| t.0)
-                                ),
-                                "lower it to 604800 s or less",
-                            ));
+                        for r in hz.record_sets.iter() {
+                            let Some(ttl) = r.ttl else { continue };
+                            if ttl > MAX_SIGNED_TTL {
+                                f8.push(f(
+                                    "CHK008",
+                                    Error,
+                                    r.record_ref().to_string(),
+                                    format!(
+                                        "{} has TTL {} s, above one week in a signed zone",
+                                        r.record_ref(),
+                                        ttl.0
+                                    ),
+                                    "lower it to 604800 s or less",
+                                ));
+                                continue;
+                            }
+                            let (Some(spec), Some(base)) =
+                                (spec, zj.and_then(|j| j.baseline.as_ref()))
+                            else {
+                                continue;
+                            };
+                            let rr = r.record_ref();
+                            let original = base
+                                .record_ttls
+                                .iter()
+                                .find(|b| b.record == rr)
+                                .map_or(base.max_ttl, |b| b.ttl);
+                            let budget = spec.ttl_max.max(original).min(MAX_SIGNED_TTL);
+                            if ttl > budget {
+                                f8.push(f(
+                                    "CHK008",
+                                    Error,
+                                    rr.to_string(),
+                                    format!(
+                                        "{rr} has TTL {} s, above both the config's cap ({} s) and its original TTL ({} s): raised by hand, it stretches every later rollback or key change by that long",
+                                        ttl.0, spec.ttl_max.0, original.0
+                                    ),
+                                    format!(
+                                        "set it back to {} s or less (or raise `ttl.max` in the config if this is intended)",
+                                        budget.0
+                                    ),
+                                ));
+                            }
                         }
                     }
                     c.result("CHK008", signing, f8);
+                    // CHK013: once the journal recorded the chain of trust, a DS gone from a
+                    // parent server (or from the parent's API) means the zone silently dropped
+                    // to insecure (RFC 4035 §5.2: no DS, no chain).
+                    let onboarded = zj.is_some_and(|j| {
+                        j.marks.contains_key(&Mark::TrustEstablished)
+                            && j.direction
+                                .is_none_or(|d| d.direction == Direction::Onboard)
+                    });
+                    let wants_trust = spec.is_some_and(|s| s.signing.enabled && s.trust.is_some());
+                    let mut f13 = Vec::new();
+                    if onboarded && wants_trust {
+                        match &zo.parent {
+                            ParentObs::ParentZone {
+                                hosted_zone_id, ds, ..
+                            } if ds.is_empty() => f13.push(f(
+                                "CHK013",
+                                Error,
+                                format!("parent hosted zone {hosted_zone_id}"),
+                                format!(
+                                    "the parent hosted zone {hosted_zone_id} holds no DS for `{}` any more, though the chain of trust was established: the zone is insecure",
+                                    zp.zone
+                                ),
+                                "find out who removed it; `dnssec-pilot apply` publishes it again",
+                            )),
+                            ParentObs::Registrar(r) if r.keys.is_empty() => f13.push(f(
+                                "CHK013",
+                                Error,
+                                "Route 53 Domains",
+                                format!(
+                                    "the registrar holds no DNSSEC key for `{}` any more, though the chain of trust was established: the zone is insecure",
+                                    zp.zone
+                                ),
+                                "find out who removed it; `dnssec-pilot apply` adds it again",
+                            )),
+                            _ => {}
+                        }
+                        for s in &zo.live.parent_servers {
+                            if let Ok(a) = &s.result
+                                && a.ds.is_empty()
+                            {
+                                f13.push(f(
+                                    "CHK013",
+                                    Error,
+                                    s.server.clone(),
+                                    format!(
+                                        "parent server {} serves no DS for `{}` any more, though the chain of trust was established: resolvers asking it treat the zone as insecure",
+                                        s.server, zp.zone
+                                    ),
+                                    "find out who removed the DS; `dnssec-pilot apply` publishes it again",
+                                ));
+                            }
+                        }
+                    }
+                    c.result("CHK013", onboarded && wants_trust, f13);
                     if let ParentObs::Registrar(r) = &zo.parent {
                         registrar_checks(&mut c, &r.keys);
                     }

@@ -2,6 +2,7 @@
 //! [`Outcome`] (the text for stdout — data only —, the text for stderr — messages —, and the exit
 //! code) which `main` writes.
 
+pub mod iam;
 pub mod run;
 pub mod schema;
 pub mod validate;

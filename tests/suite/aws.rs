@@ -1812,7 +1812,7 @@ mod planned {
                         data_signed: signing && !keys.is_empty(),
                         ns_ttl,
                         problems: vec![],
-                        denial_signed: None,
+                        denial_signed: signing.then_some(!keys.is_empty()),
                     }),
                 });
             }
