@@ -1886,6 +1886,7 @@ mod planned {
                         data_signed: signing && !keys.is_empty(),
                         ns_ttl,
                         problems: vec![],
+                        denial_signed: None,
                     }),
                 });
             }
