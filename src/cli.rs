@@ -93,7 +93,7 @@ pub enum Command {
         after_help = "Example:\n  dnssec-pilot probe example.com --parent-server 127.0.0.1:5301"
     )]
     Probe(ProbeArgs),
-    /// Print a JSON Schema (config, plan or world).
+    /// Print a JSON Schema (config, plan, world or check).
     #[command(after_help = "Example:\n  dnssec-pilot schema config > dnssec.schema.json")]
     Schema(SchemaArgs),
     /// Print a least-privilege IAM policy for the zones in the config.
@@ -219,6 +219,7 @@ pub enum SchemaKind {
     Config,
     Plan,
     World,
+    Check,
 }
 
 #[derive(Debug, Args)]

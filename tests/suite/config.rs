@@ -181,16 +181,6 @@ fn schema_config_command_prints_the_committed_file() {
     );
 }
 
-#[test]
-fn schema_plan_and_world_say_not_available_yet_and_exit_1() {
-    for kind in ["plan", "world"] {
-        let out = bin().args(["schema", kind]).output().unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        assert!(out.stdout.is_empty());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The bad-input corpus.
 

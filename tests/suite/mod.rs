@@ -7,3 +7,4 @@ mod dns;
 mod engine;
 mod plan;
 mod sandbox;
+mod schemas;
