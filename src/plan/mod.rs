@@ -371,7 +371,10 @@ pub fn fingerprint(observed: &Observed, journal: &Journal, only: &[ZoneName]) ->
     let in_scope = |n: &ZoneName| only.is_empty() || only.contains(n);
     let mut h = Sha256::new();
     for (name, z) in observed.zones.iter().filter(|(n, _)| in_scope(n)) {
-        let _ = serde_json::to_writer(HashWriter(&mut h), &(name, &z.hosted_zone, &z.dnssec, &z.changes, &z.parent));
+        let _ = serde_json::to_writer(
+            HashWriter(&mut h),
+            &(name, &z.hosted_zone, &z.dnssec, &z.changes, &z.parent),
+        );
         live(&mut h, &z.live);
     }
     h.update(b"#");

@@ -1363,13 +1363,16 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
                 },
                 "the parent is run by another registrar: a person removes the DS",
             )
-            .done(shown || gone_now)
+            .done(shown)
             .change(format!("DS of {} at the parent", cx.name), "present", "none"),
         );
     }
     if ds_ever {
         let ttl = cx.zj.max_ds_ttl_seen.unwrap_or_default();
-        let reg_delay = if is_registrar {
+        // Registries and outside registrars act on their own schedule (seed 003: up to three days):
+        // a DS asked for may still appear, so signing is held that long as well.
+        let slow_parent = is_registrar || external;
+        let reg_delay = if slow_parent {
             cx.safety.registrar_key_deletion_delay
         } else {
             Secs(0)
@@ -1405,7 +1408,7 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
             format!(
                 "max(DS TTL {} s{}) + margin {}",
                 ttl.0,
-                if is_registrar { format!(", registrar key deletion delay {}", reg_delay.human()) } else { String::new() },
+                if slow_parent { format!(", registrar delay {}", reg_delay.human()) } else { String::new() },
                 cx.safety.propagation_margin.human()
             ),
         ))

@@ -541,8 +541,8 @@ fn walk(trust: TrustKind, tag: &str) {
     let p = step("14-ds-gone", &st, &mut j, gone, Mode::Destroy);
     assert!(ready_kinds(&p).is_empty());
     let hold = match trust {
-        TrustKind::Registrar => Secs::days(3).0 + 600,
-        _ => 3600 + 600,
+        TrustKind::Registrar | TrustKind::External => Secs::days(3).0 + 600,
+        TrustKind::Parent => 3600 + 600,
     };
     let aw = p.zones[0]
         .steps
