@@ -191,7 +191,12 @@ fn baseline_view(w: &World) -> String {
                 .get(hosted_zone_id)
                 .and_then(|p| p.delegations.get(name))
         {
-            out.push_str(&format!("  parent ds {} ttl {}\n", d.ds.len(), d.ds_ttl.0));
+            // The DS TTL means nothing while there is no DS.
+            if d.ds.is_empty() {
+                out.push_str("  parent: no DS\n");
+            } else {
+                out.push_str(&format!("  parent ds {} ttl {}\n", d.ds.len(), d.ds_ttl.0));
+            }
         }
     }
     for (name, d) in &w.registrar {
