@@ -12,14 +12,36 @@ use super::Outcome;
 use crate::cli::SchemaKind;
 
 /// The schema of `kind` as the text `schema KIND` prints and `schemas/KIND.schema.json` holds.
+///
+/// Object keys are sorted: serde_json keeps insertion order when some crate in the build turns
+/// its `preserve_order` feature on (a dev-dependency does, so test builds differ from release
+/// builds), and the text must be the same whichever build prints it.
 pub fn schema_text(kind: SchemaKind) -> String {
-    match kind {
-        SchemaKind::Config => crate::config::config_schema_json(),
-        SchemaKind::Plan => pretty(&crate::render::plan_json::plan_schema()),
-        SchemaKind::World => pretty(
-            &serde_json::to_value(crate::provider::sandbox::world_schema()).unwrap_or_default(),
-        ),
-        SchemaKind::Check => pretty(&crate::check::report::check_schema()),
+    let value = match kind {
+        SchemaKind::Config => {
+            serde_json::from_str(&crate::config::config_schema_json()).unwrap_or_default()
+        }
+        SchemaKind::Plan => crate::render::plan_json::plan_schema(),
+        SchemaKind::World => {
+            serde_json::to_value(crate::provider::sandbox::world_schema()).unwrap_or_default()
+        }
+        SchemaKind::Check => crate::check::report::check_schema(),
+    };
+    pretty(&sorted(value))
+}
+
+/// `v` with every object's keys in sorted order.
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(sorted).collect())
+        }
+        other => other,
     }
 }
 
