@@ -98,12 +98,20 @@ impl Knot {
         let (child, rest) = rest.split_at(1 + extra_child);
         let (parent2, tamper) = (rest[0], rest[1]);
         let join = |p: &[u16]| p.iter().map(u16::to_string).collect::<Vec<_>>().join(" ");
-        let dir = std::env::temp_dir().join(format!(
-            "dnssec-pilot-knot-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        // Each test module has its own copy of this file (and of SEQ), so the directory is
+        // claimed with an atomic `create_dir`: two fixtures started at once never share one.
+        let dir = loop {
+            let d = std::env::temp_dir().join(format!(
+                "dnssec-pilot-knot-{}-{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::SeqCst)
+            ));
+            match std::fs::create_dir(&d) {
+                Ok(()) => break d,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => panic!("cannot create {}: {e}", d.display()),
+            }
+        };
         let script = repo_root().join("tests/peers/knot.sh");
         let owner = std::process::id().to_string();
         let dir_s = dir.to_string_lossy().to_string();
