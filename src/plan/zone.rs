@@ -1244,6 +1244,32 @@ fn same_set(a: &[DsRecord], b: &[DsRecord]) -> bool {
     a == b
 }
 
+/// The TTL assumed for a DS that was asked of a registrar but never seen: TLDs serve DS RRsets
+/// with TTLs of a day or less (`com`, `net`, `org`: 86400 s); two days bounds them with room.
+const UNSEEN_DS_TTL: Ttl = Ttl(2 * 86_400);
+
+/// True when a DS publication was asked of the registrar (a registrar key added, or the manual
+/// `publish_ds` instruction shown for an outside registrar) after the DS was last seen at every
+/// parent server, or when it never was: the registry may still publish it.
+fn publication_unseen(cx: &Ctx<'_>) -> bool {
+    let last_request = cx
+        .zj
+        .steps
+        .iter()
+        .filter(|s| match &s.action {
+            Action::AddRegistrarKey { .. } => true,
+            Action::Manual { .. } => s.step_id.ends_with("/publish_ds"),
+            _ => false,
+        })
+        .map(|s| s.intent_at)
+        .max();
+    match (last_request, cx.marks.get(DS_SEEN)) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(asked), Some(seen)) => seen < asked,
+    }
+}
+
 /// Seed 000 rollback, seed 003 deletion rules: DS out, wait until no resolver can hold it, only
 /// then stop signing; then the KSKs; then the baseline.
 fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
@@ -1368,7 +1394,6 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
         );
     }
     if ds_ever {
-        let ttl = cx.zj.max_ds_ttl_seen.unwrap_or_default();
         // Registries and outside registrars act on their own schedule (seed 003: up to three days):
         // a DS asked for may still appear, so signing is held that long as well.
         let slow_parent = is_registrar || external;
@@ -1377,7 +1402,21 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
         } else {
             Secs(0)
         };
-        let hold = Secs(u64::from(ttl.0).max(reg_delay.0) + cx.safety.propagation_margin.0);
+        // A publication asked of a slow parent and not yet seen at every parent server may still
+        // happen, and be undone, while no observation looks: the DS can then be served until the
+        // registrar delay after the removal and cached for its TTL after that. The delay and the
+        // TTL add up; a DS never seen has an unknown TTL and is assumed to have `UNSEEN_DS_TTL`.
+        let pending = slow_parent && publication_unseen(cx);
+        let ttl = match cx.zj.max_ds_ttl_seen {
+            Some(t) => t,
+            None if pending => UNSEEN_DS_TTL,
+            None => Ttl(0),
+        };
+        let hold = if pending {
+            Secs(u64::from(ttl.0) + reg_delay.0 + cx.safety.propagation_margin.0)
+        } else {
+            Secs(u64::from(ttl.0).max(reg_delay.0) + cx.safety.propagation_margin.0)
+        };
         let parents = cx.obs.live.parent_servers.len();
         let clean = cx
             .obs
@@ -1405,12 +1444,22 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
             cx.now,
             DS_GONE,
             hold,
-            format!(
-                "max(DS TTL {} s{}) + margin {}",
-                ttl.0,
-                if slow_parent { format!(", registrar delay {}", reg_delay.human()) } else { String::new() },
-                cx.safety.propagation_margin.human()
-            ),
+            if pending {
+                format!(
+                    "registrar delay {} + DS TTL {} s{} + margin {} (a DS asked for was never seen at every parent server: it may still come and go)",
+                    reg_delay.human(),
+                    ttl.0,
+                    if cx.zj.max_ds_ttl_seen.is_none() { " (assumed)" } else { "" },
+                    cx.safety.propagation_margin.human()
+                )
+            } else {
+                format!(
+                    "max(DS TTL {} s{}) + margin {}",
+                    ttl.0,
+                    if slow_parent { format!(", registrar delay {}", reg_delay.human()) } else { String::new() },
+                    cx.safety.propagation_margin.human()
+                )
+            },
         ))
         .produces(DS_GONE);
         if d.all_open() {

@@ -122,6 +122,61 @@ fn external_registrar_zone_onboards_and_destroys_with_no_bogus_answer() {
     full_cycle("external-registrar.yaml");
 }
 
+/// Regression (bench_scenarios seed 1513): a destroy started an hour after the onboarding asked
+/// the outside registrar for the DS, with a registrar that acts after 2 d 12 h — within the
+/// configured `registrar_key_deletion_delay` of 3 d. The DS comes (and goes) while the engine
+/// sleeps through a time gate, and resolvers cache it for its TTL: signing must be held for the
+/// registrar delay plus a DS TTL, not the larger of the two.
+#[test]
+fn outside_registrar_destroy_holds_signing_past_a_late_publication_of_the_requested_ds() {
+    let r = Run::new("external-registrar.yaml");
+    r.cmd(&["sandbox", "init"]).success();
+    let mut w: Value = serde_json::from_str(&std::fs::read_to_string(r.world()).unwrap()).unwrap();
+    w["settings"]["external_publication_delay"] = Value::from("60h");
+    std::fs::write(r.world(), serde_json::to_string_pretty(&w).unwrap()).unwrap();
+
+    // Onboard until the DS has been asked for (the manual `publish_ds` instruction shown).
+    let mut asked = false;
+    for _ in 0..40 {
+        let out = r.cmd(&["--format", "json", "apply", "--auto-approve"]);
+        let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let journal = std::fs::read_to_string(r.state()).unwrap_or_default();
+        if journal.contains("/publish_ds\"") {
+            asked = true;
+            break;
+        }
+        let wait = doc["next_gate"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .zip(
+                r.show()["now"]
+                    .as_str()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok()),
+            )
+            .map(|(gate, now)| (gate.as_second() - now.as_second()).max(60))
+            .unwrap_or(60);
+        r.cmd(&["sandbox", "advance", &format!("{wait}s")])
+            .success();
+    }
+    assert!(asked, "the onboarding never asked for the DS");
+    assert_eq!(r.show()["bogus_answers"], 0);
+
+    // The removal is asked an hour later: resolvers that fetch the DS in the hour it is served
+    // keep it for its TTL (1 d) after the registrar removes it.
+    r.cmd(&["sandbox", "advance", "1h"]).success();
+    let out = r.cmd(&["destroy", "--auto-approve", "--wait"]).success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("Converged at"), "{text}");
+    assert!(
+        text.contains("never seen"),
+        "the hold names its reason:\n{text}"
+    );
+    // Long after: every cached DS has expired; none was ever served without a signed zone.
+    r.cmd(&["sandbox", "advance", "10d"]).success();
+    let show = r.show();
+    assert_eq!(show["bogus_answers"], 0, "{show:#}\n{text}");
+}
+
 #[test]
 fn registrar_keys_only_domain_onboards_and_destroys_with_no_bogus_answer() {
     full_cycle("registrar-keys-only.yaml");
