@@ -120,35 +120,54 @@ impl Secs {
 impl FromStr for Secs {
     type Err = DurationError;
 
+    /// `90`, `10m`, `14d`, and compounds of unit-suffixed parts: `3d10m`, `1d 2h` (the form
+    /// `human` prints), `1h30m`. A bare integer (seconds) stands alone.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let t = text.trim();
         if t.is_empty() {
             return Err(DurationError::Empty);
         }
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
-        if num.is_empty() {
-            return Err(DurationError::Invalid(text.to_string()));
-        }
-        let n: u64 = num
-            .parse()
-            .map_err(|_| DurationError::Overflow(text.to_string()))?;
-        let mult: u64 = match unit.trim() {
-            "" | "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 604_800,
-            other => {
-                return Err(DurationError::Unit {
-                    text: text.to_string(),
-                    unit: other.to_string(),
-                });
+        let mut total: u64 = 0;
+        let mut rest = t;
+        let mut parts = 0;
+        while !rest.is_empty() {
+            let split = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let (num, after) = rest.split_at(split);
+            if num.is_empty() {
+                return Err(DurationError::Invalid(text.to_string()));
             }
-        };
-        n.checked_mul(mult)
-            .map(Secs)
-            .ok_or_else(|| DurationError::Overflow(text.to_string()))
+            let n: u64 = num
+                .parse()
+                .map_err(|_| DurationError::Overflow(text.to_string()))?;
+            let unit_len = after
+                .find(|c: char| c.is_ascii_digit() || c == ' ')
+                .unwrap_or(after.len());
+            let (unit, after) = after.split_at(unit_len);
+            let mult: u64 = match unit {
+                "" if parts == 0 && after.is_empty() => 1,
+                "s" => 1,
+                "m" => 60,
+                "h" => 3600,
+                "d" => 86_400,
+                "w" => 604_800,
+                "" => return Err(DurationError::Invalid(text.to_string())),
+                other => {
+                    return Err(DurationError::Unit {
+                        text: text.to_string(),
+                        unit: other.to_string(),
+                    });
+                }
+            };
+            total = n
+                .checked_mul(mult)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(|| DurationError::Overflow(text.to_string()))?;
+            parts += 1;
+            rest = after.strip_prefix(' ').unwrap_or(after);
+        }
+        Ok(Secs(total))
     }
 }
 
@@ -194,9 +213,9 @@ impl JsonSchema for Secs {
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A duration: a whole number followed by `s`, `m`, `h`, `d` or `w` (e.g. `10m`, `14d`, `3600s`); a bare integer is seconds.",
+            "description": "A duration: a whole number followed by `s`, `m`, `h`, `d` or `w` (e.g. `10m`, `14d`, `3600s`), or several such parts (`3d10m`, `1d 2h`); a bare integer is seconds.",
             "oneOf": [
-                { "type": "string", "pattern": "^[0-9]+[smhdw]?$" },
+                { "type": "string", "pattern": "^(?:[0-9]+|(?:[0-9]+[smhdw] ?)*[0-9]+[smhdw])$" },
                 { "type": "integer", "minimum": 0 }
             ]
         })
@@ -214,6 +233,20 @@ mod tests {
         assert_eq!("3600s".parse::<Secs>(), Ok(Secs(3600)));
         assert_eq!("42".parse::<Secs>(), Ok(Secs(42)));
         assert!("10y".parse::<Secs>().is_err());
+        // Compounds: what `human` prints parses back.
+        assert_eq!("3d10m".parse::<Secs>(), Ok(Secs(3 * 86_400 + 600)));
+        assert_eq!("1d 2h".parse::<Secs>(), Ok(Secs(86_400 + 7200)));
+        assert_eq!("1h30m".parse::<Secs>(), Ok(Secs(5400)));
+        for s in [1u64, 59, 61, 3600, 90_061, 14 * 86_400 + 3600, 1_000_000] {
+            let h = Secs(s).human();
+            let back: Secs = h.parse().unwrap_or(Secs(0));
+            // `human` keeps the two largest units: exact when there are at most two.
+            assert!(back.0 <= s && s - back.0 < 3600, "{s} -> {h} -> {}", back.0);
+        }
+        assert!("10 m".parse::<Secs>().is_err());
+        assert!("3d10".parse::<Secs>().is_err());
+        assert!("3d  10m".parse::<Secs>().is_err());
+        assert!("d3".parse::<Secs>().is_err());
         assert!("m".parse::<Secs>().is_err());
         assert!("99999999999999999999d".parse::<Secs>().is_err());
         assert_eq!(Secs(14 * 86_400).render(), "2w");

@@ -296,6 +296,15 @@ fn capture_baseline(
         ParentObs::ParentZone { ds, ds_ttl, .. } if !ds.is_empty() => *ds_ttl,
         _ => None,
     };
+    let was_signing = obs.dnssec.status == SigningStatus::Signing;
+    let was_trusted = was_signing
+        && obs.live.ds_at_every_parent(|ds| {
+            obs.dnssec
+                .ksks
+                .iter()
+                .filter(|k| k.status == KskStatus::Active)
+                .any(|k| k.ds == *ds || k.dnskey.matches(name, ds))
+        });
     Baseline {
         captured_at: now,
         record_ttls,
@@ -303,8 +312,9 @@ fn capture_baseline(
         soa_minimum: hz.soa.minimum,
         max_ttl,
         max_ttl_record,
-        was_signing: obs.dnssec.status == SigningStatus::Signing,
+        was_signing,
         parent_ds_ttl,
+        was_trusted,
     }
 }
 
@@ -926,7 +936,20 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         format!("margin + max NS TTL {} s ({})", max_ns.0.0, max_ns.1),
     ))
     .produces(TRUSTED);
+    // A zone trusted before the tool first looked, whose DS the tool never asked for, is
+    // adopted as trusted: there is no delegation change for resolvers to catch up with.
+    let adopted = cx.baseline.was_trusted
+        && ds_everywhere
+        && !cx.zj.steps.iter().any(|s| {
+            matches!(
+                s.action,
+                Action::PublishDs { .. } | Action::AddRegistrarKey { .. } | Action::Manual { .. }
+            )
+        });
     if cx.has(TRUSTED) {
+        await_trust = await_trust.done(true);
+    } else if adopted && drafts.iter().all(|d| d.done) {
+        cx.set_mark(Mark::TrustEstablished);
         await_trust = await_trust.done(true);
     } else if await_trust.all_open() && drafts.iter().all(|d| d.done) {
         cx.set_mark(Mark::TrustEstablished);
@@ -974,7 +997,8 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
                 },
                 "once trusted and soaked, a longer DS TTL eases the parent's load (seed 000 step 3: 1 hour)",
             )
-            .done(cx.has(TRUSTED) && !ds.is_empty() && cur == spec.finally.ds_ttl)
+            // Nothing to raise when the parent already holds the DS at the final TTL.
+            .done(!ds.is_empty() && cur == spec.finally.ds_ttl)
             .change(format!("DS TTL of {} at {parent}", cx.name), cur.0, spec.finally.ds_ttl.0)
             .gate(soak_gate.clone()),
         );

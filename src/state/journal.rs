@@ -111,6 +111,10 @@ pub struct Baseline {
     /// The DS TTL the parent held before the tool lowered it, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_ds_ttl: Option<Ttl>,
+    /// Whether the zone was already trusted before the tool touched it: signing, with a DS
+    /// matching an active KSK at every parent server. Such a zone is adopted as trusted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub was_trusted: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

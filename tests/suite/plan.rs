@@ -724,11 +724,34 @@ mod invariants {
             max_ds in prop_oneof![Just(None), Just(Some(300u32)), Just(Some(86400u32))],
             destroy in any::<bool>(),
             with_baseline in any::<bool>(),
+            near_publish in proptest::option::of((-40 * 86400i64..=0, -40 * 86400i64..=0)),
         ) {
             let now = at(40 * 86400);
+            let mut stage = stage;
+            let mut marks = marks;
             let d = desired(vec![zone_spec("app.example.com", stage.trust)], vec![]);
+            // Half the cases: an unsigned zone brought up to just before its DS (TTLs lowered,
+            // KSK active, signing on), with the prepare and signing marks at random times, so
+            // that the DS publication rules are exercised and not only reached by chance.
+            let base_plan = if let Some((prepared, signed)) = near_publish {
+                let unsigned = Stage::new("app.example.com", stage.trust);
+                let base = run(&d, &observed_one("app.example.com", unsigned.obs(at(0))), &Journal::new("prop"), at(0), Mode::Apply);
+                stage.ttls_lowered = true;
+                stage.ksk = Some(KskStatus::Active);
+                stage.signing = SigningStatus::Signing;
+                stage.ds_api = false;
+                stage.ds_live = 0;
+                stage.wrong_ds = false;
+                stage.restored = false;
+                marks.retain(|(m, _)| !matches!(m, Mark::PrepareInsync | Mark::SigningInsync));
+                marks.push((Mark::PrepareInsync, prepared));
+                marks.push((Mark::SigningInsync, signed));
+                Some(base)
+            } else {
+                None
+            };
             let o = observed_one("app.example.com", stage.obs(now));
-            let base_plan = with_baseline.then(|| run(&d, &o, &Journal::new("prop"), at(0), Mode::Apply));
+            let base_plan = base_plan.or_else(|| with_baseline.then(|| run(&d, &o, &Journal::new("prop"), at(0), Mode::Apply)));
             let j = journal_for(&marks, max_ds, base_plan.as_ref());
             let mode = if destroy { Mode::Destroy } else { Mode::Apply };
             let p = run(&d, &o, &j, now, mode);
@@ -774,6 +797,22 @@ mod invariants {
                         let max_now = zo.hosted_zone.as_ref().unwrap().max_ttl();
                         prop_assert!(now >= max_now.secs().after(signed_at), "DS before signed answers filled caches");
                         prop_assert!(zo.live.signed_everywhere());
+                        // The unsigned answers cached before signing are gone: the prepare
+                        // changes INSYNC + the largest original TTL (SOA minimum included).
+                        let baseline = p.updates.iter().find_map(|u| match u {
+                            JournalUpdate::Baseline { baseline, .. } => Some(baseline.clone()),
+                            _ => None,
+                        }).or_else(|| zj.baseline.clone());
+                        let baseline = baseline.expect("publishing needs a baseline");
+                        if !baseline.was_signing {
+                            let prepared = p.updates.iter().find_map(|u| match u {
+                                JournalUpdate::SetMark { mark: Mark::PrepareInsync, at, .. } => Some(*at),
+                                _ => None,
+                            }).or_else(|| zj.marks.get(&Mark::PrepareInsync).copied());
+                            let prepared = prepared.expect("publishing an unsigned zone's DS needs the prepare INSYNC recorded");
+                            let old_max = baseline.max_ttl.max(baseline.soa_minimum);
+                            prop_assert!(now >= old_max.secs().after(prepared), "DS before the unsigned answers expired");
+                        }
                     }
                     Action::DeactivateKsk { name } | Action::DeleteKsk { name } => {
                         let k = zo.dnssec.ksks.iter().find(|k| &k.name == name).unwrap();
@@ -786,6 +825,57 @@ mod invariants {
                     _ => {}
                 }
             }
+        }
+
+        /// Idempotent: a world already where the config wants it (a signed zone with its DS in
+        /// place and every TTL back at its baseline, or an unsigned zone with no DS and no KSK)
+        /// plans no change, whatever the time, the trust kind and whether the journal knows it.
+        #[test]
+        fn a_world_at_the_desired_state_plans_no_change(
+            trust in prop_oneof![
+                Just(TrustKind::Parent),
+                Just(TrustKind::Registrar),
+                Just(TrustKind::External)
+            ],
+            signed in any::<bool>(),
+            now_off in 0i64..(400 * 86400),
+            journal_seen in any::<bool>(),
+            mode_destroy in any::<bool>(),
+        ) {
+            let name = "app.example.com";
+            let mut spec = zone_spec(name, trust);
+            let mut st = Stage::new(name, trust);
+            st.restored = true;
+            // `destroy` wants the unsigned baseline whatever the config says.
+            let signed = signed && !mode_destroy;
+            if signed {
+                st.ksk = Some(KskStatus::Active);
+                st.signing = SigningStatus::Signing;
+                st.ds_api = trust != TrustKind::External;
+                st.ds_live = 4;
+                st.ds_ttl = if trust == TrustKind::Parent { spec.finally.ds_ttl.0 } else { 86400 };
+            } else if !mode_destroy {
+                spec.signing.enabled = false;
+                spec.signing.ksks.clear();
+            }
+            let now = at(now_off);
+            let d = desired(vec![spec], vec![]);
+            let o = observed_one(name, st.obs(now));
+            let mode = if mode_destroy { Mode::Destroy } else { Mode::Apply };
+            // A journal that has planned this world once (baseline and direction recorded) or none.
+            let j = if journal_seen {
+                let mut j = Journal::new("prop");
+                apply_updates(&mut j, &run(&d, &o, &Journal::new("prop"), now, mode));
+                j
+            } else {
+                Journal::new("prop")
+            };
+            let p = run(&d, &o, &j, now, mode);
+            prop_assert!(
+                !p.has_changes(),
+                "{}",
+                PlanOutput { plan: &p, timeline: None }.human()
+            );
         }
     }
 }
