@@ -948,10 +948,7 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
         });
     if cx.has(TRUSTED) {
         await_trust = await_trust.done(true);
-    } else if adopted && drafts.iter().all(|d| d.done) {
-        cx.set_mark(Mark::TrustEstablished);
-        await_trust = await_trust.done(true);
-    } else if await_trust.all_open() && drafts.iter().all(|d| d.done) {
+    } else if (adopted || await_trust.all_open()) && drafts.iter().all(|d| d.done) {
         cx.set_mark(Mark::TrustEstablished);
         await_trust = await_trust.done(true);
     }
