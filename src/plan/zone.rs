@@ -133,15 +133,32 @@ impl Ctx<'_> {
     }
 
     /// Whether every change id the journal holds for these actions is observed INSYNC.
+    /// Whether the Route 53 changes of the matching steps are INSYNC (GetChange; the observer
+    /// reports a several-batch action under its last change id, INSYNC once every batch is), and
+    /// the ids still pending. A step whose effect was reconciled by observation after a crash has no
+    /// change id to ask about: it counts as INSYNC only `propagation_margin` after it was
+    /// reconciled (Route 53 propagates within about a minute), never at once.
     fn changes_insync(&self, pred: impl Fn(&Action) -> bool) -> (bool, Vec<String>) {
         let mut pending = Vec::new();
         for s in self.zj.steps.iter().filter(|s| pred(&s.action)) {
-            if let Some(Ok(r)) = s.outcome.as_ref().map(|o| &o.result)
-                && let Some(id) = &r.change_id
-            {
+            let Some(o) = s.outcome.as_ref() else {
+                continue;
+            };
+            let Ok(r) = &o.result else {
+                continue;
+            };
+            if let Some(id) = &r.change_id {
                 match self.obs.changes.get(id) {
                     Some(c) if c.status == ChangeStatus::Insync => {}
                     _ => pending.push(id.clone()),
+                }
+            } else if o.reconciled && r.change_ids.is_empty() {
+                let assumed = self.safety.propagation_margin.after(o.at);
+                if self.now < assumed {
+                    pending.push(format!(
+                        "{} (reconciled after a crash; assumed INSYNC at {assumed})",
+                        s.step_id
+                    ));
                 }
             }
         }

@@ -1004,6 +1004,68 @@ mod scenarios {
         assert!(p.has_errors());
     }
 
+    /// Regression: a step reconciled after a crash carries no change id to ask GetChange about;
+    /// it must not count as INSYNC at once (Route 53 may still be propagating it), only once the
+    /// propagation margin has passed since it was reconciled.
+    #[test]
+    fn a_reconciled_change_counts_as_insync_only_after_the_margin() {
+        let zone = "app.example.com";
+        let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+        let mut j = Journal::new("lineage-test");
+        let base = run(
+            &d,
+            &observed_one(zone, Stage::new(zone, TrustKind::Parent).obs(at(-3600))),
+            &j,
+            at(-3600),
+            Mode::Apply,
+        );
+        apply_updates(&mut j, &base);
+        for (id, action) in [
+            ("lower_ttls", Action::LowerTtls { changes: vec![] }),
+            (
+                "lower_soa",
+                match base.zones[0]
+                    .steps
+                    .iter()
+                    .find(|s| s.id.ends_with("/lower_soa"))
+                {
+                    Some(s) => s.action.clone(),
+                    None => panic!("no lower_soa in {base:?}"),
+                },
+            ),
+        ] {
+            record_step(&mut j, zone, &format!("{zone}/{id}"), action, t0(), None);
+        }
+        for s in &mut j.zones.get_mut(&zn(zone)).unwrap().steps {
+            if let Some(o) = s.outcome.as_mut() {
+                o.reconciled = true;
+            }
+        }
+        let mut st = Stage::new(zone, TrustKind::Parent);
+        st.ttls_lowered = true;
+        let p = run(
+            &d,
+            &observed_one(zone, st.obs(t0())),
+            &j,
+            Secs(30).after(t0()),
+            Mode::Apply,
+        );
+        assert!(
+            ready_kinds(&p).is_empty(),
+            "30 s after reconciling: {:?}",
+            ready_kinds(&p)
+        );
+        let margin = Safety::default().propagation_margin;
+        let p = run(
+            &d,
+            &observed_one(zone, st.obs(t0())),
+            &j,
+            margin.after(t0()),
+            Mode::Apply,
+        );
+        assert_eq!(ready_kinds(&p), vec![ActionKind::CreateKsk]);
+    }
+
     #[test]
     fn half_finished_onboarding_reversed_needs_no_ds_wait() {
         // Signing on, the DS never published: destroy stops signing at once.
