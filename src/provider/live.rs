@@ -42,22 +42,47 @@ impl LiveAws {
     }
 }
 
+/// Zones probed at once over the live DNS (each probe asks every server of the zone and of its
+/// parent in parallel already); bounded so a fleet does not open thousands of sockets.
+const LIVE_CONCURRENCY: usize = 16;
+
 impl Provider for LiveAws {
     async fn observe(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
+        use futures_util::stream::{self, StreamExt as _};
+
         let mut obs = self.aws.observe_api(scope).await?;
         let empty = DnsOverride::default();
-        for (name, z) in obs.zones.iter_mut() {
+        // What to probe: (zone or domain, overrides, Route 53 name servers), zones first.
+        let mut targets: Vec<(bool, ZoneName, &DnsOverride, Vec<String>)> = Vec::new();
+        for (name, z) in &obs.zones {
             let over = scope.desired.zone(name).map_or(&empty, |s| &s.dns);
             let ns: Vec<String> = z
                 .hosted_zone
                 .as_ref()
                 .map(|h| h.name_servers.clone())
                 .unwrap_or_default();
-            z.live = self.live(name, over, &ns).await;
+            targets.push((true, name.clone(), over, ns));
         }
-        for (name, d) in obs.domains.iter_mut() {
+        for name in obs.domains.keys() {
             let over = scope.desired.domain(name).map_or(&empty, |s| &s.dns);
-            d.live = self.live(name, over, &[]).await;
+            targets.push((false, name.clone(), over, Vec::new()));
+        }
+        let results: Vec<(bool, ZoneName, LiveObs)> = stream::iter(targets)
+            .map(|(is_zone, name, over, ns)| async move {
+                let live = self.live(&name, over, &ns).await;
+                (is_zone, name, live)
+            })
+            .buffer_unordered(LIVE_CONCURRENCY)
+            .collect()
+            .await;
+        for (is_zone, name, live) in results {
+            if is_zone {
+                if let Some(z) = obs.zones.get_mut(&name) {
+                    z.live = live;
+                }
+            } else if let Some(d) = obs.domains.get_mut(&name) {
+                d.live = live;
+            }
         }
         Ok(obs)
     }
