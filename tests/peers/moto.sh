@@ -105,7 +105,13 @@ stop() {
 }
 
 case "${1:-start}" in
-  start) start ;;
+  start)
+    start
+    # Sourced by tests/run.sh: stop this instance by PID when the run ends.
+    if [[ "${BASH_SOURCE[0]}" != "$0" ]] && declare -p PEER_CLEANUP >/dev/null 2>&1; then
+      PEER_CLEANUP+=("bash '$ROOT/tests/peers/moto.sh' stop")
+    fi
+    ;;
   stop) stop ;;
   install) install ;;
   *) die "usage: $0 [start|stop|install]" ;;
