@@ -457,6 +457,22 @@ async fn fakecloud_observe_paginates_and_lowers_2500_ttls_in_5_batches() {
         }
     }
     assert!(insync, "the batches never became INSYNC");
+    // INSYNC is final: the next observation (an `apply --wait` polls for days) asks
+    // `GetChange` about none of the 6 changes again.
+    p.counter().reset();
+    let obs = observe(&p, &d, &j).await;
+    assert_eq!(
+        p.counter().get("GetChange"),
+        0,
+        "{:?}",
+        p.counter().snapshot()
+    );
+    assert!(
+        obs.zones[&zone]
+            .changes
+            .values()
+            .all(|c| c.status == ChangeStatus::Insync)
+    );
 }
 
 #[tokio::test]

@@ -158,6 +158,9 @@ pub(crate) struct Inner {
     domains_limit: RateLimiter,
     kms_limit: RateLimiter,
     pub cache: Mutex<HashMap<String, ZoneCache>>,
+    /// Changes already seen INSYNC, by bare id. INSYNC is final in Route 53, so a long
+    /// `apply --wait` asks `GetChange` about each change until it is INSYNC and never again.
+    pub insync: Mutex<HashMap<String, crate::state::ChangeObs>>,
 }
 
 /// The AWS provider. Cheap to clone (shared clients, limiters, counter and cache).
@@ -250,6 +253,7 @@ impl AwsProvider {
                 kms_limit: RateLimiter::new(opts.kms_rate, opts.burst),
                 opts,
                 cache: Mutex::new(HashMap::new()),
+                insync: Mutex::new(HashMap::new()),
             }),
         }
     }

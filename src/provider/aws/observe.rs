@@ -363,9 +363,30 @@ impl AwsProvider {
     }
 
     /// `GetChange`. A change Route 53 has forgotten (`NoSuchChange`) is long since INSYNC.
+    /// A change once seen INSYNC is answered from memory: INSYNC is final.
     pub async fn get_change(&self, id: &str) -> Result<ChangeObs, ProviderError> {
-        let r53 = &self.inner.r53;
         let id = strip_id(id);
+        if let Some(c) = self
+            .inner
+            .insync
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id).cloned())
+        {
+            return Ok(c);
+        }
+        let c = self.get_change_uncached(&id).await?;
+        if c.status == ChangeStatus::Insync
+            && let Ok(mut m) = self.inner.insync.lock()
+        {
+            m.insert(id, c.clone());
+        }
+        Ok(c)
+    }
+
+    async fn get_change_uncached(&self, id: &str) -> Result<ChangeObs, ProviderError> {
+        let r53 = &self.inner.r53;
+        let id = id.to_string();
         match self
             .call(Svc::Route53, "GetChange", || {
                 r53.get_change().id(&id).send()
