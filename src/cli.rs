@@ -141,6 +141,21 @@ pub struct WaitArgs {
     /// Stop waiting after this long (e.g. `3d`).
     #[arg(long, value_name = "DUR", requires = "wait")]
     pub max_wait: Option<Secs>,
+    /// While waiting against AWS, re-check the closed observable gates (APIs and live DNS) this
+    /// often [default: 15s]. The sandbox re-checks every `change_propagation` of its world.
+    #[arg(long, value_name = "DUR", requires = "wait", value_parser = parse_poll_interval)]
+    pub poll_interval: Option<Secs>,
+}
+
+/// `--poll-interval`: a duration of at least one second.
+fn parse_poll_interval(text: &str) -> Result<Secs, String> {
+    let d: Secs = text.parse().map_err(|e| format!("{e}"))?;
+    if d.0 == 0 {
+        return Err(
+            "a poll interval of 0 would re-check without pause; use at least `1s`".to_string(),
+        );
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Args)]

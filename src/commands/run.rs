@@ -88,6 +88,15 @@ pub fn load_desired(settings: &Settings) -> Result<Desired> {
 
 /// Opens the provider the settings name.
 pub fn provider(settings: &Settings) -> Result<AnyProvider> {
+    provider_polling(settings, None)
+}
+
+/// [`provider`], with the AWS provider re-checking closed gates every `poll_interval` when given
+/// (`--poll-interval`; [`AwsOptions::DEFAULT_POLL_INTERVAL`] otherwise). The sandbox ignores it:
+/// its world's `change_propagation` is the pace at which anything there can change.
+///
+/// [`AwsOptions::DEFAULT_POLL_INTERVAL`]: crate::provider::aws::AwsOptions::DEFAULT_POLL_INTERVAL
+pub fn provider_polling(settings: &Settings, poll_interval: Option<Secs>) -> Result<AnyProvider> {
     match &settings.sandbox {
         Some(path) => {
             if !path.exists() {
@@ -109,6 +118,8 @@ pub fn provider(settings: &Settings) -> Result<AnyProvider> {
             let opts = crate::provider::aws::AwsOptions {
                 profile: settings.profile.clone(),
                 region: settings.region.clone(),
+                poll_interval: poll_interval
+                    .unwrap_or(crate::provider::aws::AwsOptions::DEFAULT_POLL_INTERVAL),
                 ..Default::default()
             };
             let aws = runtime()?
@@ -268,6 +279,9 @@ pub struct RunArgs<'a> {
     pub auto_approve: bool,
     pub wait: bool,
     pub max_wait: Option<Secs>,
+    /// `--poll-interval`: how often the AWS provider re-checks closed observable gates while
+    /// waiting (the sandbox keeps its world's `change_propagation`).
+    pub poll_interval: Option<Secs>,
     pub zones: &'a [String],
     pub detailed_exitcode: bool,
 }
@@ -275,7 +289,7 @@ pub struct RunArgs<'a> {
 /// `apply` and `destroy`: stream progress to stdout; return the exit code.
 pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
     let desired = load_desired(settings)?;
-    let provider = provider(settings)?;
+    let provider = provider_polling(settings, args.poll_interval)?;
     let store = JournalStore::new(&settings.state);
     let journal = store.load_or_new().map_err(miette::Report::new)?;
     let saved = match args.plan_file {

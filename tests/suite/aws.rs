@@ -65,7 +65,7 @@ fn answers(endpoint: &str) -> bool {
 }
 
 /// The endpoint of emulator `name` (`fakecloud` or `moto`), started if need be.
-fn peer(name: &str) -> String {
+pub(super) fn peer(name: &str) -> String {
     static PEERS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
     let mut peers = PEERS
         .get_or_init(|| Mutex::new(HashMap::new()))
@@ -114,7 +114,7 @@ fn peer(name: &str) -> String {
     endpoint
 }
 
-async fn sdk_config() -> SdkConfig {
+pub(super) async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
@@ -126,7 +126,7 @@ fn start() -> Timestamp {
     "2026-03-01T00:00:00Z".parse().unwrap()
 }
 
-fn options(route53: &str, other: Option<&str>) -> AwsOptions {
+pub(super) fn options(route53: &str, other: Option<&str>) -> AwsOptions {
     AwsOptions {
         route53_rate: 200.0,
         domains_rate: 200.0,
@@ -143,11 +143,11 @@ fn options(route53: &str, other: Option<&str>) -> AwsOptions {
     }
 }
 
-async fn provider(opts: AwsOptions) -> AwsProvider {
+pub(super) async fn provider(opts: AwsOptions) -> AwsProvider {
     AwsProvider::from_sdk_config(&sdk_config().await, opts)
 }
 
-fn unique(prefix: &str) -> String {
+pub(super) fn unique(prefix: &str) -> String {
     use rand::Rng as _;
     format!("{prefix}{:08x}", rand::rng().random::<u32>())
 }
@@ -225,7 +225,7 @@ async fn observe(p: &AwsProvider, d: &Desired, j: &Journal) -> Observed {
 }
 
 /// Creates a public hosted zone and returns its id (without `/hostedzone/`).
-async fn create_zone(p: &AwsProvider, name: &str) -> String {
+pub(super) async fn create_zone(p: &AwsProvider, name: &str) -> String {
     let out = p
         .route53()
         .create_hosted_zone()
@@ -244,7 +244,7 @@ async fn create_zone(p: &AwsProvider, name: &str) -> String {
         .to_string()
 }
 
-fn rrset(name: &str, t: RrType, ttl: i64, values: &[&str]) -> ResourceRecordSet {
+pub(super) fn rrset(name: &str, t: RrType, ttl: i64, values: &[&str]) -> ResourceRecordSet {
     let mut b = ResourceRecordSet::builder().name(name).r#type(t).ttl(ttl);
     for v in values {
         b = b.resource_records(ResourceRecord::builder().value(*v).build().unwrap());
@@ -252,7 +252,7 @@ fn rrset(name: &str, t: RrType, ttl: i64, values: &[&str]) -> ResourceRecordSet 
     b.build().unwrap()
 }
 
-async fn create_records(p: &AwsProvider, zone_id: &str, sets: Vec<ResourceRecordSet>) {
+pub(super) async fn create_records(p: &AwsProvider, zone_id: &str, sets: Vec<ResourceRecordSet>) {
     for chunk in sets.chunks(1000) {
         let changes: Vec<Change> = chunk
             .iter()
@@ -279,7 +279,7 @@ async fn create_records(p: &AwsProvider, zone_id: &str, sets: Vec<ResourceRecord
     }
 }
 
-fn a_records(zone: &str, n: usize, ttl: i64) -> Vec<ResourceRecordSet> {
+pub(super) fn a_records(zone: &str, n: usize, ttl: i64) -> Vec<ResourceRecordSet> {
     (0..n)
         .map(|i| {
             rrset(
@@ -292,7 +292,7 @@ fn a_records(zone: &str, n: usize, ttl: i64) -> Vec<ResourceRecordSet> {
         .collect()
 }
 
-async fn create_kms_key(p: &AwsProvider, policy: Option<String>) -> String {
+pub(super) async fn create_kms_key(p: &AwsProvider, policy: Option<String>) -> String {
     let out = p
         .kms()
         .create_key()

@@ -177,6 +177,45 @@ fn outside_registrar_destroy_holds_signing_past_a_late_publication_of_the_reques
     assert_eq!(show["bogus_answers"], 0, "{show:#}\n{text}");
 }
 
+/// `--poll-interval` needs `--wait` and at least a second; the sandbox accepts and ignores it.
+#[test]
+fn poll_interval_needs_wait_and_refuses_zero() {
+    let r = Run::new("quickstart.yaml");
+    r.cmd(&["sandbox", "init"]).success();
+    for verb in ["apply", "destroy"] {
+        let out = r
+            .cmd(&[verb, "--auto-approve", "--poll-interval", "5s"])
+            .failure();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(
+            err.contains("--poll-interval") && err.contains("--wait"),
+            "{verb}: {err}"
+        );
+        for zero in ["0", "0s", "0m"] {
+            let out = r
+                .cmd(&[verb, "--auto-approve", "--wait", "--poll-interval", zero])
+                .failure();
+            let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+            assert!(
+                err.contains("a poll interval of 0") && err.contains("`1s`"),
+                "{verb} {zero}: {err}"
+            );
+        }
+        let out = r
+            .cmd(&[verb, "--auto-approve", "--wait", "--poll-interval", "soon"])
+            .failure();
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(err.contains("`soon` is not a duration"), "{verb}: {err}");
+    }
+    // Nothing ran: the journal was never written.
+    assert!(!r.state().exists());
+    let out = r
+        .cmd(&["apply", "--auto-approve", "--wait", "--poll-interval", "1m"])
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("Converged at"), "{text}");
+}
+
 #[test]
 fn registrar_keys_only_domain_onboards_and_destroys_with_no_bogus_answer() {
     full_cycle("registrar-keys-only.yaml");

@@ -5,6 +5,7 @@ mod check;
 mod config;
 mod dns;
 mod engine;
+mod fakedns;
 mod plan;
 mod sandbox;
 mod schemas;

@@ -99,6 +99,11 @@ impl std::fmt::Debug for Progress {
     }
 }
 
+impl AwsOptions {
+    /// How often `--wait` re-checks the observable gates unless `--poll-interval` says otherwise.
+    pub const DEFAULT_POLL_INTERVAL: Secs = Secs(15);
+}
+
 impl Default for AwsOptions {
     fn default() -> Self {
         AwsOptions {
@@ -113,7 +118,7 @@ impl Default for AwsOptions {
             backoff_max: Duration::from_secs(20),
             attempt_timeout: Duration::from_secs(30),
             concurrency: 8,
-            poll_interval: Secs(15),
+            poll_interval: Self::DEFAULT_POLL_INTERVAL,
             kms_preflight: true,
             clock: Clock::Wall,
             counter: RequestCounter::new(),
