@@ -252,13 +252,34 @@ pub(super) fn rrset(name: &str, t: RrType, ttl: i64, values: &[&str]) -> Resourc
     b.build().unwrap()
 }
 
+/// The `dnssec-pilot` binary with static test credentials, pointed at the emulator `endpoint`.
+pub(super) fn pilot_against(endpoint: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dnssec-pilot"));
+    c.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("NO_COLOR", "1");
+    c
+}
+
 pub(super) async fn create_records(p: &AwsProvider, zone_id: &str, sets: Vec<ResourceRecordSet>) {
+    change_records(p, zone_id, ChangeAction::Create, sets).await;
+}
+
+/// Sends `sets` with `action`, 1,000 record sets a batch (test set-up, outside the provider).
+pub(super) async fn change_records(
+    p: &AwsProvider,
+    zone_id: &str,
+    action: ChangeAction,
+    sets: Vec<ResourceRecordSet>,
+) {
     for chunk in sets.chunks(1000) {
         let changes: Vec<Change> = chunk
             .iter()
             .map(|r| {
                 Change::builder()
-                    .action(ChangeAction::Create)
+                    .action(action.clone())
                     .resource_record_set(r.clone())
                     .build()
                     .unwrap()
@@ -275,7 +296,7 @@ pub(super) async fn create_records(p: &AwsProvider, zone_id: &str, sets: Vec<Res
             )
             .send()
             .await
-            .expect("seed records");
+            .expect("ChangeResourceRecordSets (test set-up)");
     }
 }
 
@@ -2015,15 +2036,10 @@ async fn cli_plan_and_apply_against_fakecloud_run_until_the_live_dns_gate() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dnssec-pilot"))
+        let out = pilot_against(&ep)
             .arg("-c")
             .arg(&cfg)
             .args(args)
-            .env("AWS_ENDPOINT_URL", &ep)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("NO_COLOR", "1")
             .output()
             .unwrap();
         (

@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use aws_sdk_route53::operation::get_dnssec::GetDnssecOutput;
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType};
 use base64::Engine as _;
 use dnssec_pilot::model::{Action, DigestType, Dnskey, DsRecord, Timestamp, ZoneName};
@@ -40,8 +41,8 @@ use fixture::Knot;
 use sha2::{Digest as _, Sha256};
 
 use super::aws::{
-    a_records, create_kms_key, create_records, create_zone, options, peer, provider, rrset,
-    sdk_config, unique,
+    a_records, change_records, create_kms_key, create_records, create_zone, options, peer,
+    pilot_against, provider, rrset, sdk_config, unique,
 };
 
 /// How often the mirror reads fakecloud.
@@ -707,28 +708,16 @@ async fn record_view(p: &AwsProvider, zone_id: &str) -> RecordView {
 }
 
 async fn upsert_records(p: &AwsProvider, zone_id: &str, sets: Vec<ResourceRecordSet>) {
-    let changes: Vec<Change> = sets
-        .into_iter()
-        .map(|r| {
-            Change::builder()
-                .action(ChangeAction::Upsert)
-                .resource_record_set(r)
-                .build()
-                .unwrap()
-        })
-        .collect();
+    change_records(p, zone_id, ChangeAction::Upsert, sets).await;
+}
+
+async fn get_dnssec(p: &AwsProvider, zone_id: &str) -> GetDnssecOutput {
     p.route53()
-        .change_resource_record_sets()
+        .get_dnssec()
         .hosted_zone_id(zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .set_changes(Some(changes))
-                .build()
-                .unwrap(),
-        )
         .send()
         .await
-        .expect("UPSERT");
+        .unwrap()
 }
 
 /// The DS records the parent hosted zone holds for `child`, with their TTL.
@@ -1061,17 +1050,12 @@ zones:
     .unwrap();
     let run = |args: &[&str]| {
         let t0 = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_dnssec-pilot"))
+        let out = pilot_against(&w.endpoint)
             .arg("-c")
             .arg(&cfg)
             .arg("--state")
             .arg(&state)
             .args(args)
-            .env("AWS_ENDPOINT_URL", &w.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("NO_COLOR", "1")
             .output()
             .unwrap();
         let took = t0.elapsed();
@@ -1112,13 +1096,7 @@ zones:
         assert!(out.contains(step), "missing `{step}`: {}", ctx(&out, &err));
     }
     // The emulator: signing with our KSK, ACTIVE; its DS in the parent hosted zone.
-    let d =
-        w.p.route53()
-            .get_dnssec()
-            .hosted_zone_id(&w.child.id)
-            .send()
-            .await
-            .unwrap();
+    let d = get_dnssec(&w.p, &w.child.id).await;
     assert_eq!(
         d.status().and_then(|s| s.serve_signature()),
         Some("SIGNING")
@@ -1207,13 +1185,7 @@ zones:
     // The emulator: no DS, not signing, no KSK, the original records and TTLs.
     let (ds, _) = parent_ds(&w.p, &w.parent.id, &w.child.name).await;
     assert!(ds.is_empty(), "{ds:?}");
-    let d =
-        w.p.route53()
-            .get_dnssec()
-            .hosted_zone_id(&w.child.id)
-            .send()
-            .await
-            .unwrap();
+    let d = get_dnssec(&w.p, &w.child.id).await;
     assert_eq!(
         d.status().and_then(|s| s.serve_signature()),
         Some("NOT_SIGNING")
