@@ -42,6 +42,30 @@ pub enum EngineError {
         help("run `dnssec-pilot plan -o FILE` again and review the new plan")
     )]
     StalePlan(String),
+    /// A step's provider call failed: the run ends (never a hot loop of retries). Under `--wait`
+    /// it was tried `tries` times with exponential backoff first.
+    #[error("step `{step}` failed{}: {message}", if *tries > 1 { format!(" {tries} times") } else { String::new() })]
+    #[diagnostic(
+        code(dnssec_pilot::apply::step_failed),
+        help(
+            "the journal records the failure and is consistent: fix the cause named above, then run the same command again to resume"
+        )
+    )]
+    StepFailed {
+        step: String,
+        message: String,
+        tries: u32,
+    },
+}
+
+/// How many times `--wait` tries a failing step before the run ends.
+pub const MAX_TRIES: u32 = 4;
+
+/// The pause before try `n + 1` of a failing step under `--wait`: `base × 2^(n-1)`, where `base`
+/// is the poll interval clamped to 1–5 s: the last of `MAX_TRIES` tries comes within a minute.
+pub fn backoff(poll: Secs, failures: u32) -> Secs {
+    let base = poll.0.clamp(1, 5);
+    Secs(base.saturating_mul(1u64 << failures.saturating_sub(1).min(16)))
 }
 
 /// Settings of one run.
@@ -139,6 +163,8 @@ impl<P: Provider> Engine<'_, P> {
         let start = self.provider.now();
         let max_wait = self.options.max_wait.unwrap_or(DEFAULT_MAX_WAIT);
         let mut first = true;
+        // Failures of each step in this run: bounded retries, never a hot loop.
+        let mut failures: std::collections::BTreeMap<String, u32> = Default::default();
         loop {
             let observed = self
                 .provider
@@ -179,6 +205,24 @@ impl<P: Provider> Engine<'_, P> {
                     })
                     .map(|z| z.zone.clone())
                     .collect();
+                let held: Vec<&ZoneName> = plan
+                    .zones
+                    .iter()
+                    .filter(|z| z.held_by_errors())
+                    .map(|z| &z.zone)
+                    .collect();
+                // Zones with an error run no step (the planner holds them): when they are all
+                // that is left, waiting cannot help — a person must decide.
+                let others_pending = plan
+                    .zones
+                    .iter()
+                    .any(|z| !held.contains(&&z.zone) && z.pending().next().is_some());
+                if !held.is_empty() && !others_pending {
+                    return Ok(RunOutcome::NeedsAttention {
+                        at: now,
+                        zones: attention,
+                    });
+                }
                 if !plan.has_changes() {
                     return Ok(if attention.is_empty() {
                         RunOutcome::Converged { at: now }
@@ -230,9 +274,39 @@ impl<P: Provider> Engine<'_, P> {
                 continue;
             }
 
+            let mut failed = None;
             for step in ready {
-                self.execute(&mut journal, &plan, step, &mut faults, on_event)
-                    .await?;
+                if let Err(message) = self
+                    .execute(&mut journal, &plan, step, &mut faults, on_event)
+                    .await?
+                {
+                    let n = failures.entry(step.id.clone()).or_default();
+                    *n += 1;
+                    failed = Some((step.id.clone(), message, *n));
+                    // A failing step ends this round: nothing after it runs on a broken premise.
+                    break;
+                }
+            }
+            if let Some((step, message, tries)) = failed {
+                if !self.options.wait || tries >= MAX_TRIES {
+                    return Err(EngineError::StepFailed {
+                        step,
+                        message,
+                        tries,
+                    });
+                }
+                let now = self.provider.now();
+                let wake = backoff(self.provider.poll_interval(), tries).after(now);
+                let reason = format!(
+                    "`{step}` failed ({message}); try {} of {MAX_TRIES}",
+                    tries + 1
+                );
+                on_event(Event::Waiting {
+                    from: now,
+                    until: wake,
+                    reason: &reason,
+                });
+                self.provider.wait_until(wake).await?;
             }
         }
     }
@@ -281,8 +355,16 @@ impl<P: Provider> Engine<'_, P> {
             first: true,
         });
         for step in saved.ready_steps() {
-            self.execute(&mut journal, saved, step, &mut faults, on_event)
-                .await?;
+            if let Err(message) = self
+                .execute(&mut journal, saved, step, &mut faults, on_event)
+                .await?
+            {
+                return Err(EngineError::StepFailed {
+                    step: step.id.clone(),
+                    message,
+                    tries: 1,
+                });
+            }
         }
         let now = self.provider.now();
         Ok(RunOutcome::Stopped {
@@ -364,7 +446,7 @@ impl<P: Provider> Engine<'_, P> {
         step: &Step,
         faults: &mut Faults<'_>,
         on_event: &mut dyn FnMut(Event<'_>),
-    ) -> Result<(), EngineError> {
+    ) -> Result<Result<(), String>, EngineError> {
         let kind = plan
             .zones
             .iter()
@@ -426,7 +508,7 @@ impl<P: Provider> Engine<'_, P> {
             at: done_at,
             result: &result,
         });
-        Ok(())
+        Ok(result.map(|_| ()))
     }
 }
 

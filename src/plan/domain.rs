@@ -75,6 +75,7 @@ pub(crate) fn plan_domain(
         return (zp, updates);
     };
     let safety = spec.map(|s| s.safety.clone()).unwrap_or_default();
+    let direction_changed = !matches!(dj.direction, Some(d) if d.direction == direction);
     let direction_since = match dj.direction {
         Some(d) if d.direction == direction => d.since,
         _ => {
@@ -171,11 +172,23 @@ pub(crate) fn plan_domain(
             );
         }
         _ => {
-            let gone = reg.keys.is_empty();
-            if gone {
-                if marks.get(Mark::KeysRemoved.as_str()).is_none()
-                    && (!dj.steps.is_empty() || !dj.key_added_at.is_empty())
-                {
+            // Keys gone means none held and none on the way: an operation still running (an
+            // ADD may yet publish a key) keeps the "since" instant unset.
+            let gone = reg.keys.is_empty() && reg.operations.iter().all(|o| o.status.is_finished());
+            // The instant the keys were last seen gone; a new walk back (a change of direction)
+            // does not reuse the old one: what happened in between was not watched.
+            let mut m2 = marks.clone();
+            let key = Mark::KeysRemoved.as_str();
+            if m2.get(key).is_some() && (direction_changed || !gone) {
+                m2.map.remove(key);
+                updates.push(JournalUpdate::ClearMark {
+                    zone: name.clone(),
+                    target: TargetKind::Domain,
+                    mark: Mark::KeysRemoved,
+                });
+            }
+            if gone && m2.get(key).is_none() {
+                if !dj.steps.is_empty() || !dj.key_added_at.is_empty() {
                     updates.push(JournalUpdate::SetMark {
                         zone: name.clone(),
                         target: TargetKind::Domain,
@@ -183,16 +196,7 @@ pub(crate) fn plan_domain(
                         at: now,
                     });
                 }
-            } else if marks.get(Mark::KeysRemoved.as_str()).is_some() {
-                updates.push(JournalUpdate::ClearMark {
-                    zone: name.clone(),
-                    target: TargetKind::Domain,
-                    mark: Mark::KeysRemoved,
-                });
-            }
-            let mut m2 = marks.clone();
-            if gone && m2.get(Mark::KeysRemoved.as_str()).is_none() {
-                m2.map.insert(Mark::KeysRemoved.as_str().to_string(), now);
+                m2.map.insert(key.to_string(), now);
             }
             destroy(&ctx, &m2, &reg.keys, obs, &op_gate, &mut drafts);
         }
@@ -408,7 +412,12 @@ fn destroy(
             "resolvers may hold the DS for up to three days after the keys are deleted (seed 003)",
         )
         .done(shown)
-        .gate(observable("ds-gone-everywhere", obs.live.parent_servers.is_empty() || obs.live.ds_gone_everywhere(), "no parent server serves a DS for the domain"))
+        .gate(observable(
+            "ds-gone-everywhere",
+            obs.live.ds_gone_everywhere(),
+            "every parent server answered with no DS for the domain (a server that did not answer, or none observed, keeps this closed)",
+        ))
+        .gate(op_gate.clone())
         .gate(time_gate(
             "registrar-key-deletion-delay",
             marks,

@@ -169,9 +169,9 @@ pub(crate) fn rollback_of(action: &Action) -> String {
     match action {
         Action::LowerTtls { .. } => "put the original TTLs back (the journal's baseline holds them)".into(),
         Action::LowerSoa { .. } => "put the original SOA TTL and minimum back (baseline)".into(),
-        Action::CreateKsk { name, .. } => format!("deactivate, then delete KSK `{name}` (only while no DS references it)"),
-        Action::ActivateKsk { name } => format!("deactivate KSK `{name}` (only while no DS references it)"),
-        Action::EnableSigning => "DisableHostedZoneDNSSEC, then roll back step 1 — only while no DS is published".into(),
+        Action::CreateKsk { name, .. } => format!("deactivate, then delete KSK `{name}` (only while no DS that references it is published or cached)"),
+        Action::ActivateKsk { name } => format!("deactivate KSK `{name}` (only while no DS that references it is published or cached)"),
+        Action::EnableSigning => "DisableHostedZoneDNSSEC, then roll back step 1 — only while no DS is published or cached (`destroy` waits for both)".into(),
         Action::LowerParentDsTtl { from, .. } => format!("UPSERT the DS with its previous TTL {}", from.0),
         Action::PublishDs { .. } => "remove the DS from the parent, wait the DS TTL, then stop signing if wanted".into(),
         Action::RaiseDsTtl { from, .. } => format!("UPSERT the DS with TTL {} again", from.0),

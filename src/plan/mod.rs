@@ -213,6 +213,12 @@ impl ZonePlan {
     pub fn has_errors(&self) -> bool {
         self.issues.iter().any(|i| i.severity == Severity::Error)
     }
+    /// Whether an error holds every step of the zone (`hold_on_errors`).
+    pub fn held_by_errors(&self) -> bool {
+        self.issues
+            .iter()
+            .any(|i| i.severity == Severity::Error && !RESCUE_ISSUES.contains(&i.code.as_str()))
+    }
     /// The current phase: that of the first pending step, or `None` when converged.
     pub fn phase(&self) -> Option<Phase> {
         self.pending().next().map(|s| s.phase)
@@ -313,7 +319,8 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         if !in_scope(&name) {
             continue;
         }
-        let (zp, mut up) = zone::plan_zone(&input, &name, spec);
+        let (mut zp, mut up) = zone::plan_zone(&input, &name, spec);
+        hold_on_errors(&mut zp);
         zones.push(zp);
         updates.append(&mut up);
     }
@@ -329,7 +336,8 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         if !in_scope(&name) {
             continue;
         }
-        let (zp, mut up) = domain::plan_domain(&input, &name, spec);
+        let (mut zp, mut up) = domain::plan_domain(&input, &name, spec);
+        hold_on_errors(&mut zp);
         zones.push(zp);
         updates.append(&mut up);
     }
@@ -342,6 +350,39 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         journal_serial: input.journal.serial,
         zones,
         updates,
+    }
+}
+
+/// The error issue whose fix is the plan's own first step: the parent publishes a DS while the
+/// zone is unsigned (an outage in progress), and re-enabling signing is the rescue.
+const RESCUE_ISSUES: &[&str] = &["PLAN005"];
+
+/// A zone whose plan has an error issue runs no step: each ready step is held behind a closed
+/// gate `zone-without-errors` naming the error (a step planned over an observation that failed,
+/// or over a state a person must fix, is not safe to run). The one exception is the rescue of an
+/// outage in progress (`RESCUE_ISSUES`).
+fn hold_on_errors(zp: &mut ZonePlan) {
+    if !zp.held_by_errors() {
+        return;
+    }
+    let errors: Vec<String> = zp
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error && !RESCUE_ISSUES.contains(&i.code.as_str()))
+        .map(|i| format!("{}: {}", i.code, i.message))
+        .collect();
+    let detail = format!("{}; fix it, then plan again", errors.join("; "));
+    for s in zp
+        .steps
+        .iter_mut()
+        .filter(|s| s.status == StepStatus::Ready)
+    {
+        s.status = StepStatus::Blocked;
+        s.gates.push(gates::observable(
+            "zone-without-errors",
+            false,
+            detail.clone(),
+        ));
     }
 }
 

@@ -111,12 +111,25 @@ impl Ctx<'_> {
         }
     }
 
-    /// Whether any DS for the zone may be anywhere: at a parent server, in the parent API or at
-    /// the registrar.
+    /// Whether a DS for the zone is *observed* somewhere: at a parent server that answered, in the
+    /// parent API or at the registrar (a positive observation; gates that need "no DS" use
+    /// `ds_possible`).
     fn any_ds(&self) -> bool {
         self.obs.live.any_parent_ds()
             || !self.api_ds().is_empty()
             || !self.registrar_keys().is_empty()
+    }
+
+    /// Whether a DS for the zone may exist anywhere, counting everything not observed as present
+    /// (DESIGN §4, "not observed is never absent"): a parent server that did not answer, no parent
+    /// server observed at all, a DS in the parent API, a key at the registrar, or a registrar
+    /// operation still running (an ADD may yet publish a DS). The negation is the only proof that
+    /// no DS is anywhere.
+    fn ds_possible(&self) -> bool {
+        !self.obs.live.ds_gone_everywhere()
+            || !self.api_ds().is_empty()
+            || !self.registrar_keys().is_empty()
+            || self.registrar_op_in_flight().is_some()
     }
 
     fn ksk_matches_ds(&self, k: &KskObs, ds: &DsRecord) -> bool {
@@ -233,6 +246,7 @@ pub(crate) fn plan_zone(
         }
     };
 
+    let direction_changed = !matches!(zj.direction, Some(d) if d.direction == direction);
     let direction_since = match zj.direction {
         Some(d) if d.direction == direction => d.since,
         _ => {
@@ -269,6 +283,7 @@ pub(crate) fn plan_zone(
     };
 
     record_ds_ttl(&mut cx);
+    drop_stale_marks(&mut cx, direction_changed);
     let drafts = if direction == Direction::Onboard {
         match spec {
             Some(s) => onboard(&mut cx, s),
@@ -282,6 +297,24 @@ pub(crate) fn plan_zone(
     zp.drift = cx.drift;
     zp.issues = cx.issues;
     (zp, cx.updates)
+}
+
+/// "Since" instants are positive observations: each is dropped the moment it is observed false,
+/// whichever direction is planned, and the destroy walk's instants are dropped on any change of
+/// direction (what happened while the other direction ran was not watched by these rules, so the
+/// walk back starts its waits afresh — destroy → re-enable → destroy never reuses an old
+/// "DS gone since").
+fn drop_stale_marks(cx: &mut Ctx<'_>, direction_changed: bool) {
+    if direction_changed {
+        cx.clear_mark(Mark::DsGoneEverywhere);
+        cx.clear_mark(Mark::SigningDisabledInsync);
+    }
+    if cx.ds_possible() {
+        cx.clear_mark(Mark::DsGoneEverywhere);
+    }
+    if !matches!(cx.obs.dnssec.status, SigningStatus::NotSigning) {
+        cx.clear_mark(Mark::SigningDisabledInsync);
+    }
 }
 
 /// The zone as it is before the tool's first change.
@@ -595,6 +628,40 @@ fn onboard(cx: &mut Ctx<'_>, spec: &ZoneSpec) -> Vec<Draft> {
                 existing + missing.len()
             ),
             "delete an unused KSK first, or list fewer KSKs in the config",
+        );
+    }
+    // A KSK rollover (RFC 7583 §3.3): an active KSK the config no longer lists, while a listed one
+    // is not active yet. Swapping the DS before the new DNSKEY is cached everywhere, or retiring
+    // the old key while its DS is cached, makes the zone bogus; until the rollover walk exists it
+    // is refused before any call, with the way to do it by hand.
+    let retiring: Vec<&str> = cx
+        .obs
+        .dnssec
+        .ksks
+        .iter()
+        .filter(|k| {
+            k.status == KskStatus::Active && !spec.signing.ksks.iter().any(|s| s.name == k.name)
+        })
+        .map(|k| k.name.as_str())
+        .collect();
+    let arriving: Vec<&str> = spec
+        .signing
+        .ksks
+        .iter()
+        .filter(|k| !matches!(cx.obs.dnssec.ksk(&k.name), Some(o) if o.status == KskStatus::Active))
+        .map(|k| k.name.as_str())
+        .collect();
+    if !retiring.is_empty() && !arriving.is_empty() {
+        cx.issue(
+            Severity::Error,
+            "PLAN015",
+            format!(
+                "`{}`: replacing KSK {} by {} is a KSK rollover, which dnssec-pilot does not carry out yet",
+                cx.name,
+                retiring.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                arriving.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+            "put the active KSK back in `signing.ksks` (the zone then stays as it is); a rollover to a new KSK needs dnssec-pilot's rollover support, not yet released",
         );
     }
     for k in &spec.signing.ksks {
@@ -1131,6 +1198,23 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<c
                 old_max.0, cx.baseline.max_ttl_record
             ),
         ));
+    } else if !cx.baseline.was_trusted {
+        // Signing before the journal began (a lost journal): the TTLs the zone had before they
+        // were lowered are unknown, so unsigned answers may be cached as long as any common
+        // resolver keeps an answer (BIND's max-cache-ttl, one week), counted from when signing
+        // was first seen.
+        let old_max = cx.baseline.max_ttl.max(MAX_RESOLVER_CACHE_TTL);
+        g.push(time_gate(
+            "unsigned-cache-flush",
+            &cx.marks,
+            cx.now,
+            SIGNING,
+            old_max.secs(),
+            format!(
+                "the zone was signing before the journal began: the TTLs it had before are unknown, so {} s (the longest a common resolver caches) is assumed",
+                old_max.0
+            ),
+        ));
     }
     let new_max = cx.hz.max_ttl().max(cx.hz.soa.minimum);
     g.push(time_gate(
@@ -1282,6 +1366,10 @@ fn same_set(a: &[DsRecord], b: &[DsRecord]) -> bool {
     a == b
 }
 
+/// The longest a common validating resolver keeps an answer whatever its TTL (BIND 9's
+/// `max-cache-ttl` default; Unbound's `cache-max-ttl` is one day).
+const MAX_RESOLVER_CACHE_TTL: Ttl = Ttl(7 * 86_400);
+
 /// The TTL assumed for a DS that was asked of a registrar but never seen: TLDs serve DS RRsets
 /// with TTLs of a day or less (`com`, `net`, `org`: 86400 s); two days bounds them with room.
 const UNSEEN_DS_TTL: Ttl = Ttl(2 * 86_400);
@@ -1323,8 +1411,12 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
             Some(Trust::Route53Domains)
         );
 
+    // A zone already signing when the journal first saw it (a lost journal, or one started
+    // afresh): whether a DS was published, and with which TTL, is unknown — assume one was.
+    let history_unknown = cx.baseline.was_signing;
     // Was a DS ever in play? Then no resolver may hold it when signing stops.
-    let ds_ever = cx.zj.max_ds_ttl_seen.is_some()
+    let ds_ever = history_unknown
+        || cx.zj.max_ds_ttl_seen.is_some()
         || cx.has(DS_SEEN)
         || cx.zj.steps.iter().any(|s| {
             matches!(
@@ -1333,7 +1425,7 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
             )
         })
         || cx.any_ds();
-    let gone_now = cx.obs.live.ds_gone_everywhere() && api_ds.is_empty() && reg_keys.is_empty();
+    let gone_now = !cx.ds_possible();
     if ds_ever {
         if gone_now {
             cx.set_mark(Mark::DsGoneEverywhere);
@@ -1444,10 +1536,12 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
         // happen, and be undone, while no observation looks: the DS can then be served until the
         // registrar delay after the removal and cached for its TTL after that. The delay and the
         // TTL add up; a DS never seen has an unknown TTL and is assumed to have `UNSEEN_DS_TTL`.
-        let pending = slow_parent && publication_unseen(cx);
+        // With an unknown history the removal may have been asked moments before the journal
+        // was lost: the worst case is the same as a publication never seen.
+        let pending = slow_parent && (publication_unseen(cx) || history_unknown);
         let ttl = match cx.zj.max_ds_ttl_seen {
             Some(t) => t,
-            None if pending => UNSEEN_DS_TTL,
+            None if pending || history_unknown => UNSEEN_DS_TTL,
             None => Ttl(0),
         };
         let hold = if pending {
@@ -1474,7 +1568,14 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
         .gate(observable(
             "ds-gone-everywhere",
             gone_now,
-            format!("{clean} of {parents} parent server(s) serve no DS; parent API and registrar hold {}", api_ds.len() + reg_keys.len()),
+            format!(
+                "{clean} of {parents} parent server(s) answered with no DS; parent API and registrar hold {}{}",
+                api_ds.len() + reg_keys.len(),
+                match cx.registrar_op_in_flight() {
+                    Some(op) => format!("; registrar operation {} ({}) is still running", op.id, op.kind),
+                    None => String::new(),
+                }
+            ),
         ))
         .gate(time_gate(
             "ds-cache-expiry",
@@ -1492,8 +1593,9 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
                 )
             } else {
                 format!(
-                    "max(DS TTL {} s{}) + margin {}",
+                    "max(DS TTL {} s{}{}) + margin {}",
                     ttl.0,
+                    if history_unknown && cx.zj.max_ds_ttl_seen.is_none() { " (assumed: the zone was signed before the journal began)" } else { "" },
                     if slow_parent { format!(", registrar delay {}", reg_delay.human()) } else { String::new() },
                     cx.safety.propagation_margin.human()
                 )
@@ -1509,8 +1611,8 @@ fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
     // Unsign.
     let no_ds = observable(
         "no-ds-anywhere",
-        !cx.any_ds(),
-        "no parent server, parent API or registrar holds a DS for the zone",
+        !cx.ds_possible(),
+        "every parent server answered with no DS, and no parent API, registrar key or registrar operation holds one",
     );
     let (disable_insync, _) = cx.changes_insync(|a| matches!(a, Action::DisableSigning));
     if !signing_on && disable_insync {

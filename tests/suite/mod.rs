@@ -7,5 +7,6 @@ mod dns;
 mod engine;
 mod fakedns;
 mod plan;
+mod safety;
 mod sandbox;
 mod schemas;

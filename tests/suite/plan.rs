@@ -34,7 +34,7 @@ pub(crate) fn at(secs: i64) -> Timestamp {
         .unwrap()
 }
 
-fn zn(s: &str) -> ZoneName {
+pub(crate) fn zn(s: &str) -> ZoneName {
     ZoneName::parse(s).unwrap()
 }
 
@@ -880,7 +880,7 @@ mod invariants {
     }
 }
 
-mod scenarios {
+pub(crate) mod scenarios {
     //! Single-stage scenarios: drift, a half-finished onboarding reversed, registrar-only
     //! domains. Each is snapshotted (human + JSON) and asserted on what must be ready.
 
@@ -1111,7 +1111,7 @@ mod scenarios {
         );
     }
 
-    fn domain_spec(name: &str, keys: Vec<RegistrarKeySpec>) -> DomainSpec {
+    pub(crate) fn domain_spec(name: &str, keys: Vec<RegistrarKeySpec>) -> DomainSpec {
         DomainSpec {
             name: zn(name),
             registrar_keys: keys,
@@ -1121,7 +1121,7 @@ mod scenarios {
         }
     }
 
-    fn domain_obs(
+    pub(crate) fn domain_obs(
         served: &[&str],
         at_registrar: &[&str],
         op_in_flight: bool,
@@ -1151,7 +1151,18 @@ mod scenarios {
                 },
             }),
             live: LiveObs {
-                parent_servers: vec![],
+                // The TLD's servers answer, with no DS: an empty set would prove nothing.
+                parent_servers: (0..2)
+                    .map(|i| ServerObs {
+                        server: format!("tld{i}.example-registry.net"),
+                        seen_at: now,
+                        result: Ok(ParentAnswer {
+                            ds: vec![],
+                            ds_ttl: None,
+                            ns_ttl: Some(Ttl(172800)),
+                        }),
+                    })
+                    .collect(),
                 zone_servers: (0..2)
                     .map(|i| ServerObs {
                         server: format!("ns{i}.dns-provider.example"),
@@ -1171,7 +1182,7 @@ mod scenarios {
         }
     }
 
-    fn domain_observed(name: &str, o: DomainObs) -> Observed {
+    pub(crate) fn domain_observed(name: &str, o: DomainObs) -> Observed {
         let mut obs = Observed::default();
         obs.domains.insert(zn(name), o);
         obs
