@@ -311,7 +311,7 @@ fn a_second_apply_is_refused_while_the_lock_is_held() {
     );
 }
 
-fn rt() -> tokio::runtime::Runtime {
+pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

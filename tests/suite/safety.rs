@@ -5,7 +5,7 @@
 
 use dnssec_pilot::config::KskSpec;
 use dnssec_pilot::engine::{
-    Engine, EngineError, EngineOptions, JournalStore, MAX_TRIES, RunOutcome,
+    DEFAULT_MAX_WAIT, Engine, EngineError, EngineOptions, JournalStore, MAX_TRIES, RunOutcome,
 };
 use dnssec_pilot::model::{Action, ActionKind, ActionResult, Dnskey, Secs, Timestamp};
 use dnssec_pilot::plan::{Mode, Plan, StepStatus};
@@ -15,6 +15,7 @@ use dnssec_pilot::state::{
     Journal, KskStatus, ProbeError, ProbeErrorKind, SigningStatus, StepOutcome, StepRecord,
 };
 
+use super::engine::rt;
 use super::plan::scenarios::{domain_obs, domain_observed, domain_spec};
 use super::plan::{
     KEY_A, Stage, TrustKind, apply_updates, desired, observed_one, record_step, run, t0, zn,
@@ -270,13 +271,6 @@ fn registrar_only_domain_destroy_waits_while_a_registrar_add_is_in_flight() {
     assert_eq!(ready(&p), vec![ActionKind::RemoveRegistrarKey]);
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// The quickstart's KMS key disabled before the first apply: `create_ksk` fails every time.
 fn failing_world() -> (dnssec_pilot::config::Desired, SandboxProvider) {
     let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart.yaml");
@@ -291,27 +285,6 @@ fn failing_world() -> (dnssec_pilot::config::Desired, SandboxProvider) {
         },
     );
     (desired, SandboxProvider::in_memory(w))
-}
-
-fn engine_run(
-    p: &SandboxProvider,
-    desired: &dnssec_pilot::config::Desired,
-    store: &JournalStore,
-    wait: bool,
-) -> Result<RunOutcome, EngineError> {
-    let engine = Engine {
-        provider: p,
-        desired,
-        store,
-        options: EngineOptions {
-            mode: Mode::Apply,
-            only: vec![],
-            wait,
-            max_wait: None,
-        },
-        fault: None,
-    };
-    rt().block_on(engine.run(&mut |_| true, &mut |_| {}))
 }
 
 fn failed_create_ksk(store: &JournalStore) -> usize {
@@ -330,7 +303,8 @@ fn a_step_that_keeps_failing_ends_the_run_instead_of_a_hot_loop() {
     let dir = tempfile::tempdir().unwrap();
     let store = JournalStore::new(dir.path().join("state.json"));
     // --wait: bounded tries with backoff, then the run ends with the error.
-    let err = engine_run(&p, &desired, &store, true).expect_err("the run must fail");
+    let err = engine(&p, &desired, &store, Mode::Apply, Some(DEFAULT_MAX_WAIT))
+        .expect_err("the run must fail");
     match &err {
         EngineError::StepFailed {
             step,
@@ -348,7 +322,7 @@ fn a_step_that_keeps_failing_ends_the_run_instead_of_a_hot_loop() {
     }
     assert_eq!(failed_create_ksk(&store), MAX_TRIES as usize);
     // Without --wait: one try, then the run ends.
-    let err = engine_run(&p, &desired, &store, false).expect_err("the run must fail");
+    let err = engine(&p, &desired, &store, Mode::Apply, None).expect_err("the run must fail");
     assert!(
         matches!(err, EngineError::StepFailed { tries: 1, .. }),
         "{err:?}"
@@ -380,12 +354,13 @@ fn a_ksk_rollover_is_refused_before_any_call() {
     }
 }
 
+/// One engine run against the sandbox, approving everything; `max_wait` implies `--wait`.
 fn engine(
     p: &SandboxProvider,
     desired: &dnssec_pilot::config::Desired,
     store: &JournalStore,
     mode: Mode,
-    max_wait: Secs,
+    max_wait: Option<Secs>,
 ) -> Result<RunOutcome, EngineError> {
     let engine = Engine {
         provider: p,
@@ -394,8 +369,8 @@ fn engine(
         options: EngineOptions {
             mode,
             only: vec![],
-            wait: true,
-            max_wait: Some(max_wait),
+            wait: max_wait.is_some(),
+            max_wait,
         },
         fault: None,
     };
@@ -425,14 +400,14 @@ fn sandbox_destroy_during_a_slow_registrar_add_gives_no_bogus_answer() {
     let dir = tempfile::tempdir().unwrap();
     let store = JournalStore::new(dir.path().join("state.json"));
     // The 14-day soak, then the ADD is submitted; stop two days into it.
-    let out = engine(&p, &desired, &store, Mode::Apply, Secs::days(17)).unwrap();
+    let out = engine(&p, &desired, &store, Mode::Apply, Some(Secs::days(17))).unwrap();
     assert!(matches!(out, RunOutcome::Stopped { .. }), "{out:?}");
     let report = serde_json::to_value(p.report()).unwrap();
     assert!(
         report.to_string().contains("ADD_DNSSEC"),
         "the ADD must still be running: {report:#}"
     );
-    let out = engine(&p, &desired, &store, Mode::Destroy, Secs::days(60)).unwrap();
+    let out = engine(&p, &desired, &store, Mode::Destroy, Some(Secs::days(60))).unwrap();
     assert!(matches!(out, RunOutcome::Converged { .. }), "{out:?}");
     assert_eq!(bogus(&p, Secs::days(14)), 0);
 }
@@ -461,19 +436,19 @@ fn sandbox_destroy_with_the_journal_lost_mid_walk_gives_no_bogus_answer() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let store = JournalStore::new(&path);
-        let out = engine(&p, &desired, &store, Mode::Apply, Secs::days(90)).unwrap();
+        let out = engine(&p, &desired, &store, Mode::Apply, Some(Secs::days(90))).unwrap();
         assert!(
             matches!(out, RunOutcome::Converged { .. }),
             "{example}: {out:?}"
         );
         // Destroy until the DS is out and the wait has begun, then lose the journal.
-        let out = engine(&p, &desired, &store, Mode::Destroy, Secs::hours(1)).unwrap();
+        let out = engine(&p, &desired, &store, Mode::Destroy, Some(Secs::hours(1))).unwrap();
         assert!(
             matches!(out, RunOutcome::Stopped { .. }),
             "{example}: {out:?}"
         );
         std::fs::remove_file(&path).unwrap();
-        let out = engine(&p, &desired, &store, Mode::Destroy, Secs::days(60)).unwrap();
+        let out = engine(&p, &desired, &store, Mode::Destroy, Some(Secs::days(60))).unwrap();
         assert!(
             matches!(out, RunOutcome::Converged { .. }),
             "{example}: {out:?}"
