@@ -215,9 +215,7 @@ impl ZonePlan {
     }
     /// Whether an error holds every step of the zone (`hold_on_errors`).
     pub fn held_by_errors(&self) -> bool {
-        self.issues
-            .iter()
-            .any(|i| i.severity == Severity::Error && !RESCUE_ISSUES.contains(&i.code.as_str()))
+        self.issues.iter().any(holds_steps)
     }
     /// The current phase: that of the first pending step, or `None` when converged.
     pub fn phase(&self) -> Option<Phase> {
@@ -357,6 +355,11 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
 /// zone is unsigned (an outage in progress), and re-enabling signing is the rescue.
 const RESCUE_ISSUES: &[&str] = &["PLAN005"];
 
+/// Whether `issue` holds every step of its zone: an error that is not a rescue.
+fn holds_steps(issue: &Issue) -> bool {
+    issue.severity == Severity::Error && !RESCUE_ISSUES.contains(&issue.code.as_str())
+}
+
 /// A zone whose plan has an error issue runs no step: each ready step is held behind a closed
 /// gate `zone-without-errors` naming the error (a step planned over an observation that failed,
 /// or over a state a person must fix, is not safe to run). The one exception is the rescue of an
@@ -368,7 +371,7 @@ fn hold_on_errors(zp: &mut ZonePlan) {
     let errors: Vec<String> = zp
         .issues
         .iter()
-        .filter(|i| i.severity == Severity::Error && !RESCUE_ISSUES.contains(&i.code.as_str()))
+        .filter(|i| holds_steps(i))
         .map(|i| format!("{}: {}", i.code, i.message))
         .collect();
     let detail = format!("{}; fix it, then plan again", errors.join("; "));
