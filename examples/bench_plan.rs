@@ -87,6 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                                 ds: vec![],
                                 ds_ttl: None,
                                 ns_ttl: Some(Ttl(172800)),
+                                ds_signed: None,
                             }),
                         })
                         .collect(),

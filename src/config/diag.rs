@@ -100,7 +100,7 @@ pub enum Code {
     ParentIsSelf,
     /// DP0042: a key appears twice in one mapping.
     DuplicateYamlKey,
-    /// DP0043: `propagation_margin` or `registrar_key_deletion_delay` below the seeds' value (warning).
+    /// DP0043: `soak`, `propagation_margin` or `registrar_key_deletion_delay` below the seeds' value (warning).
     ShortWait,
     /// DP0044: `parent_zone.hosted_zone_id` differs from the id of the parent listed in `zones`.
     ParentIdMismatch,

@@ -25,6 +25,8 @@ const MAX_TTL: u64 = 2_147_483_647;
 const MAX_SOA_MINIMUM: u64 = 86_400;
 /// A soak under this needs `allow_short_soak: true`.
 const MIN_SOAK: Secs = Secs::hours(1);
+/// Seed 000's monitoring period: a soak under it is warned about (DP0043).
+const SEED_SOAK: Secs = Secs::days(14);
 
 /// Defaults from the seeds (seed 000 steps 1–3, seed 003).
 pub const DEFAULT_TTL_MAX: u32 = 3600;
@@ -272,6 +274,16 @@ impl Validator<'_> {
                     "shorter than one hour",
                     format!(
                         "a soak of {} is too short to notice resolver trouble (the seeds monitor for 2 weeks)",
+                        soak.value.human()
+                    ),
+                ));
+            } else if soak.value < SEED_SOAK && !allow_short {
+                self.err(Diagnostic::warning(
+                    Code::ShortWait,
+                    soak.span,
+                    "below 14d",
+                    format!(
+                        "a soak of {} is below the seeds' 2 weeks (seed 000: \"the recommended monitoring period is 2 weeks\")",
                         soak.value.human()
                     ),
                 ));

@@ -294,7 +294,7 @@ fn onboard(
     for w in wanted {
         let present = have.iter().any(|h| same_key(&h.key, w));
         let tag = w.key_tag().unwrap_or(0);
-        let served = obs.live.dnskey_at_every_zone_server(w);
+        let served = obs.live.key_signs_at_every_zone_server(w);
         let answering = obs
             .live
             .zone_servers
@@ -317,7 +317,7 @@ fn onboard(
                 "dnskey-at-every-zone-server",
                 served,
                 format!(
-                    "every zone server serves DNSKEY {tag} with valid signatures ({answering} of {} answered)",
+                    "every zone server serves DNSKEY {tag} and its signature over the DNSKEY RRset verifies ({answering} of {} answered)",
                     obs.live.zone_servers.len()
                 ),
             ))
@@ -330,6 +330,14 @@ fn onboard(
         .iter()
         .map(|w| format!("key_added:{}", key_id(w)))
         .max_by_key(|m| cx.marks.get(m));
+    let remaining_sign = !wanted.is_empty()
+        && wanted
+            .iter()
+            .all(|w| obs.live.key_signs_at_every_zone_server(w));
+    let remaining_ds = !wanted.is_empty()
+        && wanted
+            .iter()
+            .all(|w| obs.live.ds_at_every_parent(|ds| w.matches(cx.name, ds)));
     for h in have
         .iter()
         .filter(|h| !wanted.iter().any(|w| same_key(&h.key, w)))
@@ -345,6 +353,16 @@ fn onboard(
             "key rotation: the old key goes once the new one has been published long enough (seed 003: up to three days)",
         )
         .change(format!("registrar key {tag} (id {})", h.id), "present", "absent")
+        .gate(observable(
+            "remaining-keys-sign",
+            remaining_sign,
+            "every configured key signs the DNSKEY RRset at every zone server (a DS must point at a key that signs)",
+        ))
+        .gate(observable(
+            "remaining-ds-at-every-parent-server",
+            remaining_ds,
+            "every parent server serves the DS of every configured key",
+        ))
         .gate(op_gate.clone());
         if let Some(m) = &newest {
             d = d.gate(time_gate(

@@ -146,6 +146,9 @@ pub enum Mark {
     SigningDisabledInsync,
     /// Every registrar key of a registrar-only domain was removed.
     KeysRemoved,
+    /// The last run that saw Route 53 report a signing or KSK failure (ACTION_NEEDED,
+    /// INTERNAL_FAILURE): trust is dated, and the soak counted, from after it.
+    SigningFault,
 }
 
 impl Mark {
@@ -159,6 +162,7 @@ impl Mark {
             Mark::DsGoneEverywhere => "ds_gone_everywhere",
             Mark::SigningDisabledInsync => "signing_disabled_insync",
             Mark::KeysRemoved => "keys_removed",
+            Mark::SigningFault => "signing_fault",
         }
     }
 }

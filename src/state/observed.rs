@@ -252,6 +252,11 @@ pub struct ParentAnswer {
     pub ds_ttl: Option<Ttl>,
     /// The delegation NS TTL from the referral's authority section.
     pub ns_ttl: Option<Ttl>,
+    /// Whether the DS RRset's RRSIG verifies with the parent's DNSKEY (RFC 4035 §5.2, §5.3):
+    /// `Some(false)` also for an unsigned parent (no RRSIG), whose DS no validator can use;
+    /// `None` when there is no DS to check, or it was not checked (never read as "verifies").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ds_signed: Option<bool>,
 }
 
 /// What a zone name server serves.
@@ -265,6 +270,14 @@ pub struct ZoneAnswer {
     pub data_signed: bool,
     /// The apex NS TTL as served.
     pub ns_ttl: Option<Ttl>,
+    /// Key tags of the SEP keys whose RRSIG over the DNSKEY RRset verified (RFC 4035 §5.2: a DS
+    /// is usable only if the key it points to *signs* the DNSKEY RRset, not merely is in it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dnskey_signers: Vec<u16>,
+    /// The earliest instant at which the DNSKEY, SOA or NS RRset stops verifying (RFC 4034
+    /// §3.1.5: the latest valid signature's expiration, for each RRset, the earliest of those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signatures_expire_at: Option<Timestamp>,
     /// Problems found while verifying (expired signature, wrong signer, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
@@ -327,6 +340,48 @@ impl LiveObs {
             && self.zone_servers.iter().all(|s| {
                 matches!(&s.result, Ok(a) if a.dnskey_signed && a.data_signed && a.dnskeys.iter().any(|k| k.public_key == key.public_key && k.algorithm == key.algorithm))
             })
+    }
+
+    /// Whether every zone server answered, serves `key`, and `key`'s own signature over the
+    /// DNSKEY RRset verifies there (RFC 4035 §5.2), with signed data: what a DS for `key` needs.
+    pub fn key_signs_at_every_zone_server(&self, key: &Dnskey) -> bool {
+        let Ok(tag) = key.key_tag() else {
+            return false;
+        };
+        !self.zone_servers.is_empty()
+            && self.zone_servers.iter().all(|s| {
+                matches!(&s.result, Ok(a) if a.dnskey_signed
+                    && a.data_signed
+                    && a.dnskey_signers.contains(&tag)
+                    && a.dnskeys.iter().any(|k| k.public_key == key.public_key && k.algorithm == key.algorithm))
+            })
+    }
+
+    /// Whether every parent server answered with a DS RRset whose signature verifies (a signed
+    /// parent; `false` when none was observed, or any server's DS was not checked).
+    pub fn ds_verified_at_every_parent(&self) -> bool {
+        !self.parent_servers.is_empty()
+            && self.parent_servers.iter().all(
+                |s| matches!(&s.result, Ok(a) if !a.ds.is_empty() && a.ds_signed == Some(true)),
+            )
+    }
+
+    /// The parent servers whose DS RRset was checked and does not verify.
+    pub fn ds_unverified_servers(&self) -> Vec<&str> {
+        self.parent_servers
+            .iter()
+            .filter(|s| matches!(&s.result, Ok(a) if a.ds_signed == Some(false)))
+            .map(|s| s.server.as_str())
+            .collect()
+    }
+
+    /// The earliest signature expiry any zone server reports: when the zone goes bogus if Route
+    /// 53 stops refreshing its signatures.
+    pub fn earliest_signature_expiry(&self) -> Option<Timestamp> {
+        self.zone_servers
+            .iter()
+            .filter_map(|s| s.result.as_ref().ok().and_then(|a| a.signatures_expire_at))
+            .min()
     }
 
     /// Whether every zone server answered with a signed DNSKEY RRset and signed data.

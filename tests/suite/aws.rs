@@ -1822,6 +1822,7 @@ mod planned {
                             ds: ds.clone(),
                             ds_ttl: *ds_ttl,
                             ns_ttl: *ns_ttl,
+                            ds_signed: (!ds.is_empty()).then_some(true),
                         }),
                     });
                 }
@@ -1850,6 +1851,8 @@ mod planned {
                         ns_ttl,
                         problems: vec![],
                         denial_signed: signing.then_some(!keys.is_empty()),
+                        dnskey_signers: keys.iter().filter_map(|k| k.key_tag().ok()).collect(),
+                        signatures_expire_at: None,
                     }),
                 });
             }

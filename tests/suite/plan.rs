@@ -229,6 +229,7 @@ impl Stage {
                     ds: if i < self.ds_live { ds.clone() } else { vec![] },
                     ds_ttl: (i < self.ds_live).then_some(Ttl(self.ds_ttl)),
                     ns_ttl: Some(Ttl(172800)),
+                    ds_signed: (i < self.ds_live).then_some(true),
                 }),
             })
             .collect();
@@ -248,6 +249,12 @@ impl Stage {
                     ns_ttl: Some(Ttl(ns)),
                     problems: vec![],
                     denial_signed: signed.then_some(true),
+                    dnskey_signers: if signed {
+                        ksk.iter().filter_map(|k| k.dnskey.key_tag().ok()).collect()
+                    } else {
+                        vec![]
+                    },
+                    signatures_expire_at: None,
                 }),
             })
             .collect();
@@ -1160,6 +1167,7 @@ pub(crate) mod scenarios {
                             ds: vec![],
                             ds_ttl: None,
                             ns_ttl: Some(Ttl(172800)),
+                            ds_signed: None,
                         }),
                     })
                     .collect(),
@@ -1175,6 +1183,11 @@ pub(crate) mod scenarios {
                             ns_ttl: Some(Ttl(86400)),
                             problems: vec![],
                             denial_signed: Some(true),
+                            dnskey_signers: served
+                                .iter()
+                                .filter_map(|k| Dnskey::new(257, 13, k).key_tag().ok())
+                                .collect(),
+                            signatures_expire_at: None,
                         }),
                     })
                     .collect(),
@@ -1246,6 +1259,26 @@ pub(crate) mod scenarios {
         apply_updates(&mut j, &p);
         assert!(ready_kinds(&p).is_empty(), "old key must wait 3 days");
         let later = Secs::days(3).after(t0());
+        // Three days on, while no parent server serves the new key's DS, the old key stays:
+        // its DS may be the only one resolvers can validate with.
+        let p = run(&d, &o, &j, later, Mode::Apply);
+        apply_updates(&mut j, &p);
+        assert!(
+            ready_kinds(&p).is_empty(),
+            "old key must wait for the new DS at every parent server"
+        );
+        let mut o = o;
+        let zone = ZoneName::parse("example.net").unwrap();
+        let new_ds = Dnskey::new(257, 13, KEY_B)
+            .to_ds(&zone, DigestType::Sha256)
+            .unwrap();
+        for s in &mut o.domains.get_mut(&zone).unwrap().live.parent_servers {
+            if let Ok(a) = &mut s.result {
+                a.ds = vec![new_ds.clone()];
+                a.ds_ttl = Some(Ttl(86400));
+                a.ds_signed = Some(true);
+            }
+        }
         let p = snap(
             "domain_rotation_after_delay",
             &d,

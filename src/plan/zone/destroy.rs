@@ -10,11 +10,7 @@ use crate::state::{KskStatus, Mark, ParentObs, SigningStatus};
 use super::super::gates::{Draft, observable, time_gate};
 use super::super::{Phase, Severity};
 use super::finally::{restore_changes, restore_soa_change};
-use super::{Ctx, DS_GONE, DS_SEEN, fmt_ds, registrar_op_gate, status_str};
-
-/// The TTL assumed for a DS that was asked of a registrar but never seen: TLDs serve DS RRsets
-/// with TTLs of a day or less (`com`, `net`, `org`: 86400 s); two days bounds them with room.
-const UNSEEN_DS_TTL: Ttl = Ttl(2 * 86_400);
+use super::{Ctx, DS_GONE, DS_SEEN, UNSEEN_DS_TTL, fmt_ds, registrar_op_gate, status_str};
 
 /// True when a DS publication was asked of the registrar (a registrar key added, or the manual
 /// `publish_ds` instruction shown for an outside registrar) after the DS was last seen at every

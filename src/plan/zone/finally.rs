@@ -7,8 +7,8 @@ use crate::model::{Action, DsRecord, MAX_SIGNED_TTL, SoaChange, Ttl, TtlChange};
 use crate::state::ParentObs;
 
 use super::super::Phase;
-use super::super::gates::{Draft, time_gate};
-use super::{Ctx, TRUSTED};
+use super::super::gates::{Draft, observable, time_gate};
+use super::{Ctx, TRUSTED, same_set};
 
 /// The finally steps, each gated on the soak after trust.
 pub(super) fn finally(
@@ -61,7 +61,14 @@ pub(super) fn finally(
             // Nothing to raise when the parent already holds the DS at the final TTL.
             .done(!ds.is_empty() && cur == spec.finally.ds_ttl)
             .change(format!("DS TTL of {} at {parent}", cx.name), cur.0, spec.finally.ds_ttl.0)
-            .gate(soak_gate.clone()),
+            // Only over the DS set the soak watched: while a new set is still to be published
+            // (lowered first), raising would undo the lowering a minute later.
+            .gate(soak_gate.clone())
+            .gate(observable(
+                "ds-published",
+                !ds_records.is_empty() && same_set(ds, ds_records),
+                "the parent holds exactly the DS of the active KSKs",
+            )),
         );
     }
     if spec.finally.restore_ttls {

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::{Safety, Trust, ZoneSpec};
-use crate::model::{Action, DsRecord, DsTarget, Timestamp, ZoneName};
+use crate::model::{Action, DsRecord, DsTarget, Timestamp, Ttl, ZoneName};
 use crate::state::{
     Baseline, BaselineTtl, ChangeStatus, Direction, HostedZoneObs, KskObs, KskStatus, Mark,
     ParentObs, SigningStatus, StepRecord, ZoneJournal, ZoneObs,
@@ -37,6 +37,11 @@ const DS_SEEN: &str = "ds_seen_everywhere";
 const TRUSTED: &str = "trust_established";
 const DS_LOST: &str = "ds_lost";
 const DS_GONE: &str = "ds_gone_everywhere";
+const SIGNING_FAULT: &str = "signing_fault";
+
+/// The TTL assumed for a DS that was asked of a registrar but never seen: TLDs serve DS RRsets
+/// with TTLs of a day or less (`com`, `net`, `org`: 86400 s); two days bounds them with room.
+const UNSEEN_DS_TTL: Ttl = Ttl(2 * 86_400);
 
 /// Everything the rules of one zone read, computed once.
 struct Ctx<'a> {
@@ -65,6 +70,28 @@ impl Ctx<'_> {
                 mark,
                 at: self.now,
             });
+        }
+    }
+
+    /// Sets `mark` at `at` (an instant computed from the journal, at most `now`) unless set.
+    fn set_mark_at(&mut self, mark: Mark, at: Timestamp) {
+        let at = at.min(self.now);
+        if self.marks.get(mark.as_str()).is_none() {
+            self.marks.map.insert(mark.as_str().to_string(), at);
+            self.updates.push(JournalUpdate::SetMark {
+                zone: self.name.clone(),
+                target: TargetKind::Zone,
+                mark,
+                at,
+            });
+        }
+    }
+
+    /// Moves `mark` to now: for "last seen" instants rather than "since" ones.
+    fn refresh_mark(&mut self, mark: Mark) {
+        if self.marks.get(mark.as_str()) != Some(self.now) {
+            self.clear_mark(mark);
+            self.set_mark(mark);
         }
     }
 
@@ -318,6 +345,11 @@ fn drop_stale_marks(cx: &mut Ctx<'_>, direction_changed: bool) {
     if direction_changed {
         cx.clear_mark(Mark::DsGoneEverywhere);
         cx.clear_mark(Mark::SigningDisabledInsync);
+        // A destroy that turned signing off leaves no "signing INSYNC since" behind it: the
+        // way back in starts at prepare again (not at `create_ksk`).
+        if !cx.signing() && cx.zj.direction.is_some() {
+            cx.clear_mark(Mark::SigningInsync);
+        }
     }
     if cx.ds_possible() {
         cx.clear_mark(Mark::DsGoneEverywhere);

@@ -10,7 +10,7 @@ use crate::state::{KskObs, Mark, ParentObs};
 use super::super::gates::{Draft, Gate, observable, time_gate};
 use super::super::{Drift, Phase, Severity};
 use super::{
-    Ctx, DS_LOST, DS_SEEN, PREPARE, SIGNING, TRUSTED, ds_target, fmt_ds, planned_ds,
+    Ctx, DS_LOST, DS_SEEN, PREPARE, SIGNING, SIGNING_FAULT, TRUSTED, ds_target, fmt_ds, planned_ds,
     registrar_op_gate, same_set,
 };
 
@@ -29,13 +29,32 @@ pub(super) fn publish(
     let mut ds_records: Vec<DsRecord> = active.iter().map(|k| k.ds.clone()).collect();
     ds_records.sort();
     ds_records.dedup();
+    // Every active KSK's DS at every parent server: with two KSKs, trust waits for both.
     let ds_everywhere = !active.is_empty()
-        && cx
-            .obs
-            .live
-            .ds_at_every_parent(|ds| active.iter().any(|k| cx.ksk_matches_ds(k, ds)));
+        && active.iter().all(|k| {
+            cx.obs
+                .live
+                .ds_at_every_parent(|ds| cx.ksk_matches_ds(k, ds))
+        });
+    // A parent server that answered with a DS RRset lacking an active KSK's DS: the DS set
+    // changed since it was seen everywhere (a positive observation; a silent server is not one).
+    let ds_changed = cx.obs.live.parent_servers.iter().any(|s| {
+        matches!(&s.result, Ok(a) if !a.ds.is_empty()
+            && !active.iter().all(|k| a.ds.iter().any(|ds| cx.ksk_matches_ds(k, ds))))
+    });
     if ds_everywhere {
         cx.set_mark(Mark::DsSeenEverywhere);
+    } else if cx.has(DS_SEEN) && cx.any_ds() && ds_changed {
+        // Seed 000 step 3 monitors the chain of trust that is published: a new DS set is a new
+        // chain, so its waits and its soak start again once it is at every parent server.
+        cx.drift.push(Drift {
+            subject: format!("DS of {}", cx.name),
+            expected: fmt_ds(cx.name, &ds_records),
+            observed: "a DS set without every active KSK's DS at some parent server".into(),
+            reason: "the DS set changed since it was seen everywhere; trust and the soak restart once every parent server serves the new set".into(),
+        });
+        cx.clear_mark(Mark::DsSeenEverywhere);
+        cx.clear_mark(Mark::TrustEstablished);
     } else if cx.has(DS_SEEN) && !cx.any_ds() {
         cx.drift.push(Drift {
             subject: format!("DS of {}", cx.name),
@@ -199,6 +218,11 @@ pub(super) fn publish(
                     .produces(DS_SEEN),
                 );
             }
+            let remaining_sign = !active.is_empty()
+                && active
+                    .iter()
+                    .all(|k| cx.obs.live.key_signs_at_every_zone_server(&k.dnskey));
+            let delay = cx.safety.registrar_key_deletion_delay;
             for r in reg_keys.iter().filter(|r| {
                 !active
                     .iter()
@@ -218,9 +242,30 @@ pub(super) fn publish(
                             domain: cx.name.clone(),
                             key: r.key.clone(),
                         },
-                        "this registrar key matches no active KSK of the zone",
+                        "this registrar key matches no active KSK of the zone (seed 003 rotation: delete the old key once the new one has been published long enough)",
                     )
                     .change(format!("registrar key id {}", r.id), "present", "absent")
+                    .gate(observable(
+                        "remaining-keys-sign",
+                        remaining_sign,
+                        "every active KSK that stays signs the DNSKEY RRset at every zone server (a DS must point at a key that signs)",
+                    ))
+                    .gate(observable(
+                        "remaining-ds-at-every-parent-server",
+                        ds_everywhere,
+                        "every parent server serves the DS of every active KSK",
+                    ))
+                    .gate(time_gate(
+                        "registrar-key-deletion-delay",
+                        &cx.marks,
+                        cx.now,
+                        DS_SEEN,
+                        delay,
+                        format!(
+                            "the remaining DS published for {} (seed 003: up to three days after the new key)",
+                            delay.human()
+                        ),
+                    ))
                     .gate(op_gate.clone()),
                 );
             }
@@ -260,7 +305,27 @@ pub(super) fn await_trust(
     active: &[&KskObs],
     ds_everywhere: bool,
 ) {
-    // Trust established: the DS at every parent server, the margin, then the NS TTLs.
+    // Trust established: the DS at every parent server, verifying, the margin, then the NS TTLs.
+    let ds_verified = cx.obs.live.ds_verified_at_every_parent();
+    let unverified: Vec<String> = cx
+        .obs
+        .live
+        .ds_unverified_servers()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if !unverified.is_empty() {
+        cx.issue(
+            Severity::Warning,
+            "PLAN016",
+            format!(
+                "the DS RRset of `{}` does not verify at parent server(s) {}: validating resolvers cannot build a chain of trust to the zone",
+                cx.name,
+                unverified.join(", ")
+            ),
+            "an unsigned parent cannot vouch for a DS: sign the parent zone (or ask its operator to); a DS RRset with a bad RRSIG is the parent's fault: tell its operator",
+        );
+    }
     let max_ns = max_ns_ttl(cx);
     let margin = cx.safety.propagation_margin;
     let seen_count = cx
@@ -302,11 +367,24 @@ pub(super) fn await_trust(
         Secs(margin.0 + u64::from(max_ns.0.0)),
         format!("margin + max NS TTL {} s ({})", max_ns.0.0, max_ns.1),
     ))
+    .gate(observable(
+        "ds-validates-at-every-parent-server",
+        ds_verified || cx.has(TRUSTED),
+        if unverified.is_empty() {
+            "the DS RRset's signature verifies with the parent's DNSKEY at every parent server (RFC 4035 §5.2)".to_string()
+        } else {
+            format!(
+                "the DS RRset does not verify at {} (no RRSIG: an unsigned parent; or a bad one)",
+                unverified.join(", ")
+            )
+        },
+    ))
     .produces(TRUSTED);
     // A zone trusted before the tool first looked, whose DS the tool never asked for, is
     // adopted as trusted: there is no delegation change for resolvers to catch up with.
     let adopted = cx.baseline.was_trusted
         && ds_everywhere
+        && ds_verified
         && !cx.zj.steps.iter().any(|s| {
             matches!(
                 s.action,
@@ -315,8 +393,21 @@ pub(super) fn await_trust(
         });
     if cx.has(TRUSTED) {
         await_trust = await_trust.done(true);
-    } else if (adopted || await_trust.all_open()) && drafts.iter().all(|d| d.done) {
-        cx.set_mark(Mark::TrustEstablished);
+    } else if (adopted || await_trust.all_open())
+        && drafts
+            .iter()
+            .all(|d| d.done || matches!(d.action, Action::RemoveRegistrarKey { .. }))
+    {
+        // Trust dates from when its gates opened (the DS seen everywhere + margin + NS TTLs),
+        // not from the run that happened to look; after a signing fault, from the first run
+        // that saw the zone healthy again (the soak restarts).
+        let opened = if adopted || cx.has(SIGNING_FAULT) {
+            cx.now
+        } else {
+            super::super::gates::not_before(&await_trust.gates).unwrap_or(cx.now)
+        };
+        cx.set_mark_at(Mark::TrustEstablished, opened);
+        cx.clear_mark(Mark::SigningFault);
         await_trust = await_trust.done(true);
     }
     drafts.push(await_trust);
@@ -334,7 +425,7 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<G
     let served = !active.is_empty()
         && active
             .iter()
-            .all(|k| cx.obs.live.dnskey_at_every_zone_server(&k.dnskey));
+            .all(|k| cx.obs.live.key_signs_at_every_zone_server(&k.dnskey));
     let answering = cx
         .obs
         .live
@@ -346,7 +437,7 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<G
         "zone-signed-everywhere",
         served,
         format!(
-            "every zone server serves the KSK's DNSKEY with valid signatures ({answering} of {} answered)",
+            "every zone server serves the KSK's DNSKEY and the KSK's own signature over the DNSKEY RRset verifies ({answering} of {} answered)",
             cx.obs.live.zone_servers.len()
         ),
     ));

@@ -494,7 +494,10 @@ impl DnsObserver {
                 .map(|o| ServerObs {
                     server: o.server,
                     seen_at: o.seen_at,
-                    result: o.result.map(|d| d.answer),
+                    result: o.result.map(|d| ParentAnswer {
+                        ds_signed: d.ds_signed,
+                        ..d.answer
+                    }),
                 })
                 .collect(),
             zone_servers: z
@@ -502,7 +505,11 @@ impl DnsObserver {
                 .map(|o| ServerObs {
                     server: o.server,
                     seen_at: o.seen_at,
-                    result: o.result.map(|d| d.answer),
+                    result: o.result.map(|d| ZoneAnswer {
+                        dnskey_signers: d.dnskey_signers,
+                        signatures_expire_at: d.signatures_expire_at,
+                        ..d.answer
+                    }),
                 })
                 .collect(),
         }

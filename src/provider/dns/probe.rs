@@ -645,6 +645,7 @@ mod tests {
                 ds,
                 ds_ttl: None,
                 ns_ttl: None,
+                ds_signed: Some(true),
             },
             ds_signed: Some(true),
             ..ParentDetail::default()

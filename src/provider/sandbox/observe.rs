@@ -8,7 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::world::{KskState, ParentKind, SigningState, World, view_at};
-use crate::model::{Timestamp, ZoneName};
+use crate::model::{Secs, Timestamp, ZoneName};
+
+/// How far ahead Route 53 keeps its RRSIGs valid while it signs (it re-signs well before they
+/// expire; observed expiries sit about two weeks ahead).
+const ROUTE53_SIGNATURE_VALIDITY: u64 = 14 * 86_400;
 use crate::provider::ObserveScope;
 use crate::state::{
     ChangeObs, ChangeStatus, DnssecObs, DomainObs, HostedZoneObs, Journal, KskObs, KskStatus,
@@ -269,6 +273,8 @@ pub(crate) fn live(w: &World, name: &ZoneName) -> LiveObs {
                     result: Ok(ParentAnswer {
                         ds: p.ds.clone(),
                         ds_ttl: (!p.ds.is_empty()).then_some(p.ds_ttl),
+                        // The sandbox's parents are signed: a DS they serve verifies.
+                        ds_signed: (!p.ds.is_empty()).then_some(true),
                         ns_ttl: Some(p.ns_ttl),
                     }),
                 });
@@ -296,6 +302,21 @@ pub(crate) fn live(w: &World, name: &ZoneName) -> LiveObs {
                         dnskey_ttl: (!s.dnskeys.is_empty()).then_some(w.settings.dnskey_ttl),
                         dnskeys: s.dnskeys.clone(),
                         dnskey_signed: s.signing && sig_ok && !s.dnskeys.is_empty(),
+                        dnskey_signers: if s.signing && sig_ok {
+                            s.dnskeys
+                                .iter()
+                                .filter(|k| k.is_sep())
+                                .filter_map(|k| k.key_tag().ok())
+                                .collect()
+                        } else {
+                            Vec::new()
+                        },
+                        // Route 53 keeps its signatures about two weeks ahead; after a KMS key
+                        // was revoked they run out at the recorded instant.
+                        signatures_expire_at: s.signing.then(|| {
+                            s.signatures_expire_at
+                                .unwrap_or_else(|| Secs(ROUTE53_SIGNATURE_VALIDITY).after(now))
+                        }),
                         data_signed: s.signing && sig_ok,
                         ns_ttl: s.ns_ttl,
                         problems,
