@@ -12,13 +12,14 @@ use dnssec_pilot::plan::{Mode, Plan, StepStatus};
 use dnssec_pilot::provider::Provider;
 use dnssec_pilot::provider::sandbox::{KmsKey, SandboxProvider, init_world};
 use dnssec_pilot::state::{
-    Journal, KskStatus, ProbeError, ProbeErrorKind, SigningStatus, StepOutcome, StepRecord,
+    Journal, KskStatus, Mark, ProbeError, ProbeErrorKind, SigningStatus, StepOutcome, StepRecord,
+    ZoneObs,
 };
 
 use super::engine::rt;
 use super::plan::scenarios::{domain_obs, domain_observed, domain_spec};
 use super::plan::{
-    KEY_A, Stage, TrustKind, apply_updates, desired, observed_one, record_step, run, t0, zn,
+    KEY_A, KEY_B, Stage, TrustKind, apply_updates, desired, observed_one, record_step, run, t0, zn,
     zone_spec,
 };
 
@@ -455,4 +456,346 @@ fn sandbox_destroy_with_the_journal_lost_mid_walk_gives_no_bogus_answer() {
         );
         assert_eq!(bogus(&p, Secs::days(7)), 0, "{example} seed {seed}");
     }
+}
+
+// ---------------------------------------------------------------- the key states behind trust
+
+/// Walks a Route 53 parent zone (or a registrar zone) through onboarding up to "the DS is at
+/// every parent server", as the planner and engine would record it; returns the journal, the
+/// stage and the instant the DS was first seen everywhere.
+fn walk_to_ds_seen(
+    d: &dnssec_pilot::config::Desired,
+    trust: TrustKind,
+) -> (Journal, Stage, Timestamp) {
+    let mut j = Journal::new("lineage-test");
+    let mut st = Stage::new(ZONE, trust);
+    let p = step(d, &st, &mut j, t0(), Mode::Apply);
+    let lower = p
+        .ready_steps()
+        .find(|s| s.action.kind() == ActionKind::LowerTtls)
+        .map(|s| s.action.clone())
+        .unwrap_or_else(|| panic!("lower_ttls ready: {:?}", ready(&p)));
+    record_step(
+        &mut j,
+        ZONE,
+        &format!("{ZONE}/lower_ttls"),
+        lower,
+        t0(),
+        Some("C1"),
+    );
+    st.ttls_lowered = true;
+    st.insync = vec!["C1".into()];
+    step(d, &st, &mut j, day(0), Mode::Apply);
+    st.ksk = Some(KskStatus::Active);
+    st.signing = SigningStatus::Signing;
+    step(d, &st, &mut j, Secs(300).after(t0()), Mode::Apply);
+    let soaked = Secs::days(15).after(t0());
+    let p = step(d, &st, &mut j, soaked, Mode::Apply);
+    assert!(
+        ready(&p)
+            .iter()
+            .any(|k| matches!(k, ActionKind::PublishDs | ActionKind::AddRegistrarKey)),
+        "publication ready after the soak: {:?}",
+        ready(&p)
+    );
+    st.ds_api = true;
+    st.ds_live = 4;
+    let seen = Secs(60).after(soaked);
+    step(d, &st, &mut j, seen, Mode::Apply);
+    (j, st, seen)
+}
+
+fn mark_at(j: &Journal, mark: Mark) -> Option<Timestamp> {
+    j.zones
+        .get(&zn(ZONE))
+        .and_then(|z| z.marks.get(&mark).copied())
+}
+
+fn step_with(
+    d: &dnssec_pilot::config::Desired,
+    st: &Stage,
+    j: &mut Journal,
+    now: Timestamp,
+    tweak: impl FnOnce(&mut ZoneObs),
+) -> Plan {
+    let mut zo = st.obs(now);
+    tweak(&mut zo);
+    let p = run(d, &observed_one(ZONE, zo), j, now, Mode::Apply);
+    apply_updates(j, &p);
+    p
+}
+
+fn step_by_suffix<'p>(p: &'p Plan, suffix: &str) -> &'p dnssec_pilot::plan::Step {
+    p.zones[0]
+        .steps
+        .iter()
+        .find(|s| s.id.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no step {suffix}"))
+}
+
+#[test]
+fn trust_is_dated_when_its_gates_opened_not_when_a_run_looked() {
+    let d = desired(vec![zone_spec(ZONE, TrustKind::Parent)], vec![]);
+    let (mut j, st, seen) = walk_to_ds_seen(&d, TrustKind::Parent);
+    // The operator comes back ten days later: trust opened at seen + margin + max NS TTL.
+    let back = Secs::days(10).after(seen);
+    let p = step(&d, &st, &mut j, back, Mode::Apply);
+    let opened = Secs(600 + 172_800).after(seen);
+    assert_eq!(mark_at(&j, Mark::TrustEstablished), Some(opened));
+    assert_eq!(
+        step_by_suffix(&p, "raise_ds_ttl").not_before,
+        Some(Secs::days(14).after(opened)),
+        "the soak counts from when trust was established, not from the run that saw it"
+    );
+}
+
+#[test]
+fn a_ds_rrset_that_does_not_verify_never_establishes_trust() {
+    let d = desired(vec![zone_spec(ZONE, TrustKind::Parent)], vec![]);
+    let (mut j, st, seen) = walk_to_ds_seen(&d, TrustKind::Parent);
+    let later = Secs::days(3).after(seen);
+    // One parent server serves the DS without a valid RRSIG (an unsigned parent, or a bad one).
+    let p = step_with(&d, &st, &mut j, later, |zo| {
+        if let Ok(a) = &mut zo.live.parent_servers[2].result {
+            a.ds_signed = Some(false);
+        }
+    });
+    assert_eq!(mark_at(&j, Mark::TrustEstablished), None);
+    assert_eq!(
+        step_by_suffix(&p, "await_trust").status,
+        StepStatus::Blocked
+    );
+    assert!(
+        p.zones[0].issues.iter().any(|i| i.code == "PLAN016"),
+        "{:?}",
+        p.zones[0].issues
+    );
+    // A DS never checked is not "verifies" either.
+    let p = step_with(&d, &st, &mut j, later, |zo| {
+        if let Ok(a) = &mut zo.live.parent_servers[0].result {
+            a.ds_signed = None;
+        }
+    });
+    assert_eq!(mark_at(&j, Mark::TrustEstablished), None);
+    assert_eq!(
+        step_by_suffix(&p, "await_trust").status,
+        StepStatus::Blocked
+    );
+    // Once every server's DS verifies, trust follows.
+    step(&d, &st, &mut j, later, Mode::Apply);
+    assert!(mark_at(&j, Mark::TrustEstablished).is_some());
+}
+
+#[test]
+fn a_signing_fault_after_trust_restarts_the_soak_and_names_the_destroy_deadline() {
+    let d = desired(vec![zone_spec(ZONE, TrustKind::Parent)], vec![]);
+    let (mut j, mut st, seen) = walk_to_ds_seen(&d, TrustKind::Parent);
+    let trusted_run = Secs::days(3).after(seen);
+    step(&d, &st, &mut j, trusted_run, Mode::Apply);
+    assert!(mark_at(&j, Mark::TrustEstablished).is_some());
+    // The KMS key loses its grant: Route 53 stops re-signing; the served RRSIGs run out in 10 d.
+    st.ksk = Some(KskStatus::ActionNeeded);
+    let fault = Secs::days(5).after(trusted_run);
+    let expiry = Secs::days(10).after(fault);
+    let p = step_with(&d, &st, &mut j, fault, |zo| {
+        for s in &mut zo.live.zone_servers {
+            if let Ok(a) = &mut s.result {
+                a.signatures_expire_at = Some(expiry);
+            }
+        }
+    });
+    assert_eq!(mark_at(&j, Mark::TrustEstablished), None, "trust dropped");
+    let issue = p.zones[0]
+        .issues
+        .iter()
+        .find(|i| i.code == "PLAN004")
+        .expect("PLAN004");
+    // DS TTL 300 s + margin 10 m before the expiry.
+    let latest = Timestamp::from_second(expiry.as_second() - 900).unwrap();
+    assert!(
+        issue
+            .message
+            .contains(&format!("signatures expire at {expiry}"))
+            && issue
+                .message
+                .contains(&format!("`dnssec-pilot destroy` before {latest}")),
+        "{}",
+        issue.message
+    );
+    // Repaired a day later: trust again from then, and the soak starts over.
+    st.ksk = Some(KskStatus::Active);
+    let healthy = Secs::days(1).after(fault);
+    let p = step(&d, &st, &mut j, healthy, Mode::Apply);
+    assert_eq!(mark_at(&j, Mark::TrustEstablished), Some(healthy));
+    assert_eq!(
+        step_by_suffix(&p, "raise_ds_ttl").not_before,
+        Some(Secs::days(14).after(healthy))
+    );
+}
+
+#[test]
+fn a_ds_is_never_published_for_a_key_that_does_not_sign() {
+    let d = desired(vec![zone_spec(ZONE, TrustKind::Parent)], vec![]);
+    let mut j = onboarded_journal(&d, TrustKind::Parent);
+    let st = signed_stage(TrustKind::Parent);
+    step(&d, &st, &mut j, day(0), Mode::Apply);
+    // Served in the DNSKEY RRset at every server, but the RRset is signed by another key only.
+    let p = step_with(&d, &st, &mut j, day(30), |zo| {
+        for s in &mut zo.live.zone_servers {
+            if let Ok(a) = &mut s.result {
+                a.dnskey_signers = vec![1];
+            }
+        }
+    });
+    assert!(
+        !ready(&p).contains(&ActionKind::PublishDs),
+        "{:?}",
+        ready(&p)
+    );
+    let publish = step_by_suffix(&p, "publish_ds");
+    assert!(
+        publish
+            .gates
+            .iter()
+            .any(|g| g.rule == "zone-signed-everywhere" && !g.satisfied),
+        "{:?}",
+        publish.gates
+    );
+}
+
+#[test]
+fn registrar_rotation_keeps_the_old_key_while_the_new_one_does_not_sign() {
+    use dnssec_pilot::config::RegistrarKeySpec;
+    use dnssec_pilot::model::DigestType;
+    let d = desired(
+        vec![],
+        vec![domain_spec(
+            "example.net",
+            vec![RegistrarKeySpec::Key(Dnskey::new(257, 13, KEY_B))],
+        )],
+    );
+    let zone = zn("example.net");
+    let mut j = Journal::new("lineage-test");
+    let mut o = domain_observed(
+        "example.net",
+        domain_obs(&[KEY_A, KEY_B], &[KEY_A, KEY_B], false, t0()),
+    );
+    let new_ds = Dnskey::new(257, 13, KEY_B)
+        .to_ds(&zone, DigestType::Sha256)
+        .unwrap();
+    let old_tag = Dnskey::new(257, 13, KEY_A).key_tag().unwrap();
+    for s in &mut o.domains.get_mut(&zone).unwrap().live.parent_servers {
+        if let Ok(a) = &mut s.result {
+            a.ds = vec![new_ds.clone()];
+            a.ds_signed = Some(true);
+        }
+    }
+    // Only the old key signs the DNSKEY RRset: the new DS points at a key that does not sign.
+    for s in &mut o.domains.get_mut(&zone).unwrap().live.zone_servers {
+        if let Ok(a) = &mut s.result {
+            a.dnskey_signers = vec![old_tag];
+        }
+    }
+    let p = run(&d, &o, &j, t0(), Mode::Apply);
+    apply_updates(&mut j, &p);
+    let later = Secs::days(4).after(t0());
+    let p = run(&d, &o, &j, later, Mode::Apply);
+    assert!(
+        !ready(&p).contains(&ActionKind::RemoveRegistrarKey),
+        "the old key is the only one that signs: {:?}",
+        ready(&p)
+    );
+}
+
+#[test]
+fn re_onboarding_after_a_destroy_starts_at_prepare() {
+    let d = desired(vec![zone_spec(ZONE, TrustKind::Parent)], vec![]);
+    let mut j = onboarded_journal(&d, TrustKind::Parent);
+    let mut st = signed_stage(TrustKind::Parent);
+    st.insync = vec!["C-enable".into()];
+    record_step(
+        &mut j,
+        ZONE,
+        &format!("{ZONE}/enable_signing"),
+        Action::EnableSigning,
+        day(0),
+        Some("C-enable"),
+    );
+    step(&d, &st, &mut j, day(0), Mode::Apply);
+    assert!(mark_at(&j, Mark::SigningInsync).is_some());
+    // Destroy: signing turned off, its change not yet INSYNC; the TTLs back to the baseline.
+    step(&d, &st, &mut j, day(1), Mode::Destroy);
+    st.signing = SigningStatus::NotSigning;
+    st.ttls_lowered = false;
+    st.restored = true;
+    // Re-enabled in the config: prepare first, never signing straight away.
+    let p = step(&d, &st, &mut j, day(2), Mode::Apply);
+    assert!(
+        ready(&p).contains(&ActionKind::LowerTtls),
+        "{:?}",
+        ready(&p)
+    );
+    assert!(
+        !ready(&p).contains(&ActionKind::EnableSigning),
+        "{:?}",
+        ready(&p)
+    );
+}
+
+#[test]
+fn raise_ds_ttl_does_not_flap_while_a_new_ds_set_is_published() {
+    use dnssec_pilot::model::{DsRecord, Ttl};
+    use dnssec_pilot::state::ParentObs;
+    let d = desired(vec![zone_spec(ZONE, TrustKind::Parent)], vec![]);
+    let (mut j, mut st, seen) = walk_to_ds_seen(&d, TrustKind::Parent);
+    let soaked = Secs::days(20).after(seen);
+    step(&d, &st, &mut j, soaked, Mode::Apply);
+    // The DS TTL raised after the first soak (the finally step).
+    st.ds_ttl = 3600;
+    step(&d, &st, &mut j, Secs(60).after(soaked), Mode::Apply);
+    // Someone adds a second DS at the parent: the set is to be replaced, TTL lowered first.
+    let extra = DsRecord::parse(
+        "4242 13 2 ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789",
+    )
+    .unwrap();
+    let with_extra = |ttl: u32| {
+        let extra = extra.clone();
+        move |zo: &mut ZoneObs| {
+            if let ParentObs::ParentZone { ds, ds_ttl, .. } = &mut zo.parent {
+                ds.push(extra);
+                *ds_ttl = Some(Ttl(ttl));
+            }
+        }
+    };
+    let t1 = Secs(120).after(soaked);
+    let p = step_with(&d, &st, &mut j, t1, with_extra(3600));
+    assert!(
+        ready(&p).contains(&ActionKind::LowerParentDsTtl),
+        "{:?}",
+        ready(&p)
+    );
+    let t2 = Secs(60).after(t1);
+    let p = step_with(&d, &st, &mut j, t2, with_extra(300));
+    assert!(
+        ready(&p).contains(&ActionKind::PublishDs),
+        "{:?}",
+        ready(&p)
+    );
+    // The set replaced, at the lowered TTL: the new set soaks before the TTL goes up again.
+    st.ds_ttl = 300;
+    let t3 = Secs(60).after(t2);
+    let p = step(&d, &st, &mut j, t3, Mode::Apply);
+    assert!(
+        !ready(&p).contains(&ActionKind::RaiseDsTtl),
+        "raising now would undo the lowering a minute later: {:?}",
+        ready(&p)
+    );
+    let raise = step_by_suffix(&p, "raise_ds_ttl");
+    assert!(
+        raise
+            .not_before
+            .is_none_or(|t| t >= Secs::days(14).after(t3)),
+        "{:?}",
+        raise.not_before
+    );
 }

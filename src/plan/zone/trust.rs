@@ -42,15 +42,23 @@ pub(super) fn publish(
         matches!(&s.result, Ok(a) if !a.ds.is_empty()
             && !active.iter().all(|k| a.ds.iter().any(|ds| cx.ksk_matches_ds(k, ds))))
     });
-    if ds_everywhere {
+    // The parent API (a Route 53 parent) holds another DS set than the active KSKs': the set is
+    // about to change, and so is the chain of trust resolvers will validate with.
+    let api_changed =
+        !cx.api_ds().is_empty() && !ds_records.is_empty() && !same_set(cx.api_ds(), &ds_records);
+    if ds_everywhere && !api_changed {
         cx.set_mark(Mark::DsSeenEverywhere);
-    } else if cx.has(DS_SEEN) && cx.any_ds() && ds_changed {
+    } else if cx.has(DS_SEEN) && cx.any_ds() && (ds_changed || api_changed) {
         // Seed 000 step 3 monitors the chain of trust that is published: a new DS set is a new
         // chain, so its waits and its soak start again once it is at every parent server.
         cx.drift.push(Drift {
             subject: format!("DS of {}", cx.name),
             expected: fmt_ds(cx.name, &ds_records),
-            observed: "a DS set without every active KSK's DS at some parent server".into(),
+            observed: if api_changed {
+                format!("{} in the parent zone", fmt_ds(cx.name, cx.api_ds()))
+            } else {
+                "a DS set without every active KSK's DS at some parent server".into()
+            },
             reason: "the DS set changed since it was seen everywhere; trust and the soak restart once every parent server serves the new set".into(),
         });
         cx.clear_mark(Mark::DsSeenEverywhere);
