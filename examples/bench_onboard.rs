@@ -137,6 +137,7 @@ async fn run_direction(
             only: vec![],
             wait: true,
             max_wait: None,
+            fresh_journal: false,
         },
         fault: None,
     };

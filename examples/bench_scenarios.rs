@@ -271,6 +271,7 @@ impl Scenario<'_> {
                 only: vec![],
                 wait,
                 max_wait,
+                fresh_journal: true,
             },
             fault: None,
         };

@@ -131,6 +131,11 @@ pub struct PlanArgs {
     /// List the earliest time each remaining step can run.
     #[arg(long)]
     pub timeline: bool,
+    /// Plan zones the journal holds nothing for, although they show DNSSEC work (a lost
+    /// journal, or a zone set up by hand), with every unknown assumed at its worst, instead of
+    /// refusing them (PLAN017).
+    #[arg(long)]
+    pub fresh_journal: bool,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +179,11 @@ pub struct ApplyArgs {
     /// Exit 0 when converged, 2 when stopped at a closed gate, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Plan zones the journal holds nothing for, although they show DNSSEC work (a lost
+    /// journal, or a zone set up by hand), with every unknown assumed at its worst, instead of
+    /// refusing them (PLAN017).
+    #[arg(long)]
+    pub fresh_journal: bool,
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +196,11 @@ pub struct DestroyArgs {
     /// Only these zones or domains (repeatable).
     #[arg(long = "zone", value_name = "NAME")]
     pub zones: Vec<String>,
+    /// Plan zones the journal holds nothing for, although they show DNSSEC work (a lost
+    /// journal, or a zone set up by hand), with every unknown assumed at its worst, instead of
+    /// refusing them (PLAN017).
+    #[arg(long)]
+    pub fresh_journal: bool,
 }
 
 #[derive(Debug, Args)]

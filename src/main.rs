@@ -37,6 +37,7 @@ fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
                 poll_interval: args.wait.poll_interval,
                 zones: &args.zones,
                 detailed_exitcode: args.detailed_exitcode,
+                fresh_journal: args.fresh_journal,
             },
         ),
         Command::Destroy(args) => run::apply_cmd(
@@ -50,6 +51,7 @@ fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
                 poll_interval: args.wait.poll_interval,
                 zones: &args.zones,
                 detailed_exitcode: false,
+                fresh_journal: args.fresh_journal,
             },
         ),
         Command::Show(args) => Ok(emit(run::show_cmd(settings, args.plan_file.as_ref())?)),

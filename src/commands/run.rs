@@ -181,10 +181,19 @@ fn observe_and_plan(
     desired: &Desired,
     zones: &[String],
     mode: Mode,
+    fresh_journal: bool,
 ) -> Result<(Journal, Observed, Plan, Vec<ZoneName>)> {
     let provider = provider(settings)?;
-    let journal = read_journal(settings)?;
+    let mut journal = read_journal(settings)?;
     let only = zone_filter(zones, desired, &journal)?;
+    if fresh_journal {
+        let scope = desired
+            .zones
+            .iter()
+            .map(|z| &z.name)
+            .filter(|n| only.is_empty() || only.contains(n));
+        journal.start_afresh(scope, provider.now());
+    }
     let observed = runtime()?
         .block_on(provider.observe(ObserveScope {
             desired,
@@ -210,7 +219,8 @@ pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outc
     } else {
         Mode::Apply
     };
-    let (journal, _, p, only) = observe_and_plan(settings, &desired, &args.zones, mode)?;
+    let (journal, _, p, only) =
+        observe_and_plan(settings, &desired, &args.zones, mode, args.fresh_journal)?;
     let tl = args.timeline.then(|| plan::timeline(&p, &journal));
     let out = PlanOutput {
         plan: &p,
@@ -284,6 +294,8 @@ pub struct RunArgs<'a> {
     pub poll_interval: Option<Secs>,
     pub zones: &'a [String],
     pub detailed_exitcode: bool,
+    /// `--fresh-journal` (see [`EngineOptions::fresh_journal`]).
+    pub fresh_journal: bool,
 }
 
 /// `apply` and `destroy`: stream progress to stdout; return the exit code.
@@ -334,6 +346,7 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
             only,
             wait: args.wait,
             max_wait: args.max_wait,
+            fresh_journal: args.fresh_journal,
         },
         fault: None,
     };
@@ -558,7 +571,8 @@ pub fn check_cmd(settings: &Settings, args: &crate::cli::CheckArgs) -> Result<Ou
             });
         }
     };
-    let (journal, observed, p, _) = observe_and_plan(settings, &desired, &args.zones, Mode::Apply)?;
+    let (journal, observed, p, _) =
+        observe_and_plan(settings, &desired, &args.zones, Mode::Apply, false)?;
     let report = check::check(&desired, &observed, &journal, &p);
     let code = report.exit_code(args.fail_on == Some(crate::cli::FailOn::Warning));
     let stdout = match settings.format {

@@ -75,6 +75,9 @@ pub struct EngineOptions {
     pub only: Vec<ZoneName>,
     pub wait: bool,
     pub max_wait: Option<Secs>,
+    /// `--fresh-journal`: zones in scope the journal holds nothing for are planned afresh (the
+    /// worst assumed for every unknown) instead of refused (PLAN017).
+    pub fresh_journal: bool,
 }
 
 /// What the engine tells its caller as it goes.
@@ -147,6 +150,16 @@ impl Faults<'_> {
 }
 
 impl<P: Provider> Engine<'_, P> {
+    /// The configured zones this run covers (`--zone` narrows them).
+    fn zones_in_scope(&self) -> Vec<&ZoneName> {
+        self.desired
+            .zones
+            .iter()
+            .map(|z| &z.name)
+            .filter(|n| self.options.only.is_empty() || self.options.only.contains(n))
+            .collect()
+    }
+
     /// Runs until converged, stopped or (with `wait`) the wait bound. `approve` is asked once,
     /// with the first plan, when it has steps to run.
     pub async fn run(
@@ -161,6 +174,9 @@ impl<P: Provider> Engine<'_, P> {
         let _lock = self.store.lock()?;
         let mut journal = self.store.load_or_new()?;
         let start = self.provider.now();
+        if self.options.fresh_journal {
+            journal.start_afresh(self.zones_in_scope(), start);
+        }
         let max_wait = self.options.max_wait.unwrap_or(DEFAULT_MAX_WAIT);
         let mut first = true;
         // Failures of each step in this run: bounded retries, never a hot loop.

@@ -36,6 +36,22 @@ impl Journal {
         }
     }
 
+    /// `--fresh-journal`: an entry for each of `zones` the journal has none for, stamped `now`,
+    /// so that the planner stops refusing a zone whose DNSSEC history it does not hold (PLAN017)
+    /// and plans it with every unknown at its worst.
+    pub fn start_afresh<'a>(
+        &mut self,
+        zones: impl IntoIterator<Item = &'a ZoneName>,
+        now: Timestamp,
+    ) {
+        for z in zones {
+            self.zones.entry(z.clone()).or_insert_with(|| ZoneJournal {
+                afresh_at: Some(now),
+                ..ZoneJournal::default()
+            });
+        }
+    }
+
     pub fn zone(&self, name: &ZoneName) -> Option<&ZoneJournal> {
         self.zones.get(name)
     }
@@ -65,6 +81,10 @@ pub struct ZoneJournal {
     /// how long a resolver may keep the DS after it is gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_ds_ttl_seen: Option<Ttl>,
+    /// When the operator told the tool to start afresh for this zone (`--fresh-journal`): the
+    /// world showed DNSSEC work the journal did not hold, and every unknown is assumed the worst.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub afresh_at: Option<Timestamp>,
 }
 
 /// Which way a zone is being taken.

@@ -343,6 +343,7 @@ async fn run_engine(
             only: vec![],
             wait,
             max_wait: None,
+            fresh_journal: false,
         },
         fault,
     };
@@ -465,4 +466,36 @@ mod random_interleavings {
             prop_assert_eq!(p.bogus_answers(), 0);
         }
     }
+}
+
+#[test]
+fn a_lost_journal_is_refused_until_fresh_journal_then_destroy_is_safe() {
+    let r = Run::new("quickstart.yaml");
+    r.cmd(&["sandbox", "init"]).success();
+    r.cmd(&["apply", "--auto-approve", "--wait"]).success();
+    // The journal (and every kept version of it) is lost.
+    for e in std::fs::read_dir(r.dir.path()).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("state.json") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let out = r.cmd(&["destroy", "--auto-approve"]).code(1);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.get_output().stdout),
+        String::from_utf8_lossy(&out.get_output().stderr)
+    );
+    assert!(
+        all.contains("PLAN017") && all.contains("--fresh-journal"),
+        "{all}"
+    );
+    assert_eq!(r.show()["zones"][0]["signing_status"], "SIGNING");
+    let out = r
+        .cmd(&["destroy", "--auto-approve", "--wait", "--fresh-journal"])
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("Converged at"), "{text}");
+    let after = r.show();
+    assert_eq!(after["bogus_answers"], 0, "{text}");
+    assert_eq!(after["zones"][0]["signing_status"], "NOT_SIGNING");
 }

@@ -103,12 +103,65 @@ fn destroy_holds_signing_while_a_registrar_add_is_in_flight() {
     }
 }
 
+/// A lost journal while the world shows this tool's work: PLAN017, no step, nothing recorded.
+fn assert_refused_for_lost_journal(p: &Plan, j: &Journal) {
+    let issue = p.zones[0]
+        .issues
+        .iter()
+        .find(|i| i.code == "PLAN017")
+        .unwrap_or_else(|| panic!("PLAN017 expected: {:?}", p.zones[0].issues));
+    assert!(issue.help.contains("--fresh-journal"), "{}", issue.help);
+    assert!(ready(p).is_empty(), "{:?}", ready(p));
+    assert!(j.zones.is_empty(), "nothing recorded for a refused zone");
+}
+
+#[test]
+fn a_lost_journal_is_refused_unless_started_afresh() {
+    // An onboarding this tool began, its journal lost: signing on, the configured KSK present.
+    let d = desired(vec![zone_spec(ZONE, TrustKind::External)], vec![]);
+    let mut j = Journal::new("lineage-test");
+    let st = signed_stage(TrustKind::External);
+    let p = step(&d, &st, &mut j, t0(), Mode::Apply);
+    assert_refused_for_lost_journal(&p, &j);
+    // A zone never touched is planned from scratch without the flag.
+    let p = step(
+        &d,
+        &Stage::new(ZONE, TrustKind::External),
+        &mut j,
+        t0(),
+        Mode::Apply,
+    );
+    assert!(p.zones[0].issues.iter().all(|i| i.code != "PLAN017"));
+    // Started afresh: the unknown history is assumed at its worst (a week of unsigned answers).
+    let mut j = Journal::new("lineage-test");
+    j.start_afresh([&zn(ZONE)], t0());
+    let p = step(&d, &st, &mut j, t0(), Mode::Apply);
+    let publish = p.zones[0]
+        .steps
+        .iter()
+        .find(|s| s.id.ends_with("publish_ds"))
+        .unwrap();
+    assert!(
+        publish
+            .gates
+            .iter()
+            .any(|g| g.rule == "unsigned-cache-flush"
+                && g.not_before == Some(Secs::days(7).after(t0()))),
+        "{:?}",
+        publish.gates
+    );
+}
+
 #[test]
 fn lost_journal_mid_destroy_waits_the_worst_ds_ttl_before_unsigning() {
     let d = desired(vec![zone_spec(ZONE, TrustKind::Parent)], vec![]);
     // The journal is gone; the DS was already taken out (by the lost run), signing is on.
     let mut j = Journal::new("lineage-test");
     let st = signed_stage(TrustKind::Parent);
+    // Refused until the operator says to start afresh (PLAN017), nothing recorded.
+    let p = step(&d, &st, &mut j, t0(), Mode::Destroy);
+    assert_refused_for_lost_journal(&p, &j);
+    j.start_afresh([&zn(ZONE)], t0());
     let p = step(&d, &st, &mut j, t0(), Mode::Destroy);
     assert_signing_held(&p, "at once with no DS history");
     let p = step(&d, &st, &mut j, Secs::days(1).after(t0()), Mode::Destroy);
@@ -122,6 +175,9 @@ fn lost_journal_mid_destroy_with_a_registrar_adds_the_registrar_delay() {
     let d = desired(vec![zone_spec(ZONE, TrustKind::Registrar)], vec![]);
     let mut j = Journal::new("lineage-test");
     let st = signed_stage(TrustKind::Registrar);
+    let p = step(&d, &st, &mut j, t0(), Mode::Destroy);
+    assert_refused_for_lost_journal(&p, &j);
+    j.start_afresh([&zn(ZONE)], t0());
     step(&d, &st, &mut j, t0(), Mode::Destroy);
     // Two days of unseen DS TTL plus three days of registrar delay.
     let p = step(
@@ -372,6 +428,7 @@ fn engine(
             only: vec![],
             wait: max_wait.is_some(),
             max_wait,
+            fresh_journal: true,
         },
         fault: None,
     };

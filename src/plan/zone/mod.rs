@@ -271,6 +271,22 @@ pub(crate) fn plan_zone(
     };
     zp.hosted_zone_id = Some(hz.id.clone());
 
+    if !input.journal.zones.contains_key(name) {
+        let evidence = prior_work(name, spec, obs);
+        if !evidence.is_empty() {
+            zp.issues.push(Issue {
+                severity: Severity::Error,
+                code: "PLAN017".into(),
+                message: format!(
+                    "the journal holds nothing for `{name}`, but the zone shows DNSSEC work: {}; a plan without the history (when the DS was published, which TTLs it had) could stop signing while a DS is cached",
+                    evidence.join(", ")
+                ),
+                help: "restore the journal (`--state FILE`; each write keeps the previous version beside it), or, if it is lost or the zone was set up outside dnssec-pilot, run again with `--fresh-journal`: every unknown is then assumed at its worst (a DS cached for 2 days, unsigned answers for a week)".into(),
+            });
+            return (zp, updates);
+        }
+    }
+
     let baseline = match &zj.baseline {
         Some(b) => b.clone(),
         None => {
@@ -334,6 +350,35 @@ pub(crate) fn plan_zone(
     zp.drift = cx.drift;
     zp.issues = cx.issues;
     (zp, cx.updates)
+}
+
+/// What the world shows that only a DNSSEC history explains: signing on (or failing), a KSK the
+/// config names, a DS at the parent (API, registrar or any parent server). Empty for a zone that
+/// was never touched.
+fn prior_work(name: &ZoneName, spec: Option<&ZoneSpec>, obs: &ZoneObs) -> Vec<String> {
+    let mut out = Vec::new();
+    if obs.dnssec.status != SigningStatus::NotSigning {
+        out.push(format!(
+            "Route 53 reports signing status {}",
+            status_str(obs.dnssec.status)
+        ));
+    }
+    if let Some(s) = spec {
+        for k in &s.signing.ksks {
+            if obs.dnssec.ksk(&k.name).is_some() {
+                out.push(format!("KSK `{}` exists", k.name));
+            }
+        }
+    }
+    let ds = match &obs.parent {
+        ParentObs::ParentZone { ds, .. } => !ds.is_empty(),
+        ParentObs::Registrar(r) => !r.keys.is_empty(),
+        ParentObs::Unknown => false,
+    } || obs.live.any_parent_ds();
+    if ds {
+        out.push(format!("a DS for `{name}` is published"));
+    }
+    out
 }
 
 /// "Since" instants are positive observations: each is dropped the moment it is observed false,
