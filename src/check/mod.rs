@@ -44,6 +44,10 @@ pub const CHECKS: &[(&str, &str)] = &[
         "CHK013",
         "the DS of a trusted zone is still published (chain of trust not lost)",
     ),
+    (
+        "CHK014",
+        "the DS RRset's signature verifies at every parent server (a signed parent)",
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -244,16 +248,24 @@ fn live_checks(c: &mut Zc<'_>, signed_expected: bool) {
     if !ds_all.is_empty() {
         for s in &c.live.zone_servers {
             if let Ok(a) = &s.result {
-                let pointed = a
+                let pointed_keys: Vec<&Dnskey> = a
                     .dnskeys
                     .iter()
-                    .any(|k| ds_all.iter().any(|ds| k.matches(&zone, ds)));
-                if !pointed || !a.dnskey_signed {
+                    .filter(|k| ds_all.iter().any(|ds| k.matches(&zone, ds)))
+                    .collect();
+                let pointed = !pointed_keys.is_empty();
+                // RFC 4035 §5.2: the key a DS points to must itself sign the DNSKEY RRset.
+                let pointed_signs = pointed_keys
+                    .iter()
+                    .any(|k| k.key_tag().is_ok_and(|t| a.dnskey_signers.contains(&t)));
+                if !pointed || !a.dnskey_signed || !pointed_signs {
                     f2.push(f(
                         "CHK002",
                         Error,
                         s.server.clone(),
-                        if pointed {
+                        if pointed && a.dnskey_signed {
+                            format!("zone server {} serves the DS's key, but the DNSKEY RRset is not signed by it", s.server)
+                        } else if pointed {
                             format!("zone server {} serves the DS's key but its DNSKEY RRset signature does not verify", s.server)
                         } else {
                             format!("zone server {} serves no DNSKEY that a DS at the parent points to", s.server)
@@ -265,6 +277,27 @@ fn live_checks(c: &mut Zc<'_>, signed_expected: bool) {
         }
     }
     c.result("CHK002", !ds_all.is_empty(), f2);
+
+    // CHK014: per parent server, the DS RRset's RRSIG verifies with the parent's DNSKEY.
+    let mut f14 = Vec::new();
+    for s in &c.live.parent_servers {
+        if let Ok(a) = &s.result
+            && !a.ds.is_empty()
+            && a.ds_signed == Some(false)
+        {
+            f14.push(f(
+                "CHK014",
+                Error,
+                s.server.clone(),
+                format!(
+                    "parent server {} serves the DS RRset of `{}` without a signature that verifies: the parent zone is unsigned, or its signature is bad, so validators cannot build a chain of trust",
+                    s.server, zone
+                ),
+                "an unsigned parent cannot vouch for a DS: sign the parent zone (or ask its operator to); a bad RRSIG is the parent operator's to fix",
+            ));
+        }
+    }
+    c.result("CHK014", any_ds, f14);
 
     // CHK003: signatures verify; problems reported by the verifier.
     let mut f3 = Vec::new();

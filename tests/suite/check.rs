@@ -646,3 +646,75 @@ fn iam_policy_without_a_hosted_zone_id_falls_back_to_every_zone_with_a_note() {
         "{err}"
     );
 }
+
+// ------------------------------------------------------------------ chain of trust from the model
+
+/// `check` over a zone observed as given, with a journal that holds it (no `PLAN017`).
+fn check_observed(zo: dnssec_pilot::state::ZoneObs) -> check::CheckReport {
+    use super::plan::{TrustKind, desired, observed_one, run, t0, zone_spec};
+    let zone = "app.example.com";
+    let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+    let o = observed_one(zone, zo);
+    let mut j = Journal::new("check-test");
+    j.start_afresh([&ZoneName::parse(zone).unwrap()], t0());
+    let p = run(&d, &o, &j, t0(), Mode::Apply);
+    check::check(&d, &o, &j, &p)
+}
+
+fn trusted_stage() -> super::plan::Stage {
+    use super::plan::{Stage, TrustKind};
+    use dnssec_pilot::state::{KskStatus, SigningStatus};
+    let mut st = Stage::new("app.example.com", TrustKind::Parent);
+    st.ttls_lowered = true;
+    st.ksk = Some(KskStatus::Active);
+    st.signing = SigningStatus::Signing;
+    st.ds_api = true;
+    st.ds_live = 4;
+    st
+}
+
+#[test]
+fn a_ds_rrset_that_does_not_verify_at_a_parent_server_fails_chk014() {
+    let zo = trusted_stage().obs(super::plan::t0());
+    let rep = check_observed(zo.clone());
+    assert!(
+        rep.zones[0].findings().all(|f| f.code != "CHK014"),
+        "{:#?}",
+        rep.zones[0].findings().collect::<Vec<_>>()
+    );
+    let mut bad = zo;
+    let server = bad.live.parent_servers[1].server.clone();
+    if let Ok(a) = &mut bad.live.parent_servers[1].result {
+        a.ds_signed = Some(false);
+    }
+    let rep = check_observed(bad);
+    let f: Vec<&check::Finding> = rep.zones[0]
+        .findings()
+        .filter(|f| f.code == "CHK014")
+        .collect();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].subject, server);
+    assert_eq!(f[0].severity, check::CheckSeverity::Error);
+    assert_eq!(rep.exit_code(false), 1);
+}
+
+#[test]
+fn a_ds_for_a_key_that_is_served_but_does_not_sign_fails_chk002() {
+    let mut zo = trusted_stage().obs(super::plan::t0());
+    for s in &mut zo.live.zone_servers {
+        if let Ok(a) = &mut s.result {
+            a.dnskey_signers = vec![1];
+        }
+    }
+    let rep = check_observed(zo);
+    let f: Vec<&check::Finding> = rep.zones[0]
+        .findings()
+        .filter(|f| f.code == "CHK002")
+        .collect();
+    assert_eq!(f.len(), 4, "{f:#?}");
+    assert!(
+        f[0].message.contains("not signed by it"),
+        "{}",
+        f[0].message
+    );
+}
