@@ -42,6 +42,7 @@ pub(crate) fn plan_domain(
         steps: Vec::new(),
         drift: Vec::new(),
         issues: Vec::new(),
+        key_states: None,
     };
     let mut updates = Vec::new();
     let now = input.now;

@@ -23,6 +23,7 @@ use crate::state::{Baseline, Direction, Journal, Mark, Observed};
 
 pub use gates::{Gate, GateKind};
 pub use timeline::{TimelineEntry, timeline};
+pub use zone::{KeyState, KskStates, RecordState, ZoneKeyStates};
 
 /// What the planner is asked to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,6 +205,9 @@ pub struct ZonePlan {
     pub steps: Vec<Step>,
     pub drift: Vec<Drift>,
     pub issues: Vec<Issue>,
+    /// Each KSK's DNSKEY and DS, and the zone's unsigned answers, in RFC 7583's states (hosted
+    /// zones that were observed; `None` for registrar-only domains).
+    pub key_states: Option<ZoneKeyStates>,
 }
 
 impl ZonePlan {

@@ -51,6 +51,42 @@ pub struct ZoneDoc {
     pub steps: Vec<StepDoc>,
     pub drift: Vec<DriftDoc>,
     pub issues: Vec<IssueDoc>,
+    /// RFC 7583 key states (hosted zones only): each KSK's DNSKEY and DS, and the zone's
+    /// unsigned answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_states: Option<KeyStatesDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct KeyStatesDoc {
+    pub ksks: Vec<KskStatesDoc>,
+    pub unsigned_answers: Option<RecordStateDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct KskStatesDoc {
+    pub ksk: String,
+    pub key_tag: u16,
+    pub dnskey: RecordStateDoc,
+    pub ds: RecordStateDoc,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct RecordStateDoc {
+    /// `hidden`, `rumoured`, `omnipresent` or `unretentive`.
+    pub state: String,
+    /// When it entered the state (RFC 3339), when the journal can tell.
+    pub since: Option<String>,
+    /// What the state was read from.
+    pub basis: String,
+}
+
+fn record_doc(r: &crate::plan::RecordState) -> RecordStateDoc {
+    RecordStateDoc {
+        state: r.state.as_str().into(),
+        since: r.since.map(t),
+        basis: r.basis.clone(),
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -231,6 +267,19 @@ impl PlanDoc {
                             help: i.help.clone(),
                         })
                         .collect(),
+                    key_states: z.key_states.as_ref().map(|k| KeyStatesDoc {
+                        ksks: k
+                            .ksks
+                            .iter()
+                            .map(|s| KskStatesDoc {
+                                ksk: s.ksk.clone(),
+                                key_tag: s.key_tag,
+                                dnskey: record_doc(&s.dnskey),
+                                ds: record_doc(&s.ds),
+                            })
+                            .collect(),
+                        unsigned_answers: k.unsigned_answers.as_ref().map(record_doc),
+                    }),
                 })
                 .collect(),
             timeline: timeline.map(|tl| {

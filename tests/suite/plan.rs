@@ -11,7 +11,7 @@ use dnssec_pilot::config::{
 use dnssec_pilot::model::{
     Action, ActionKind, ActionResult, DigestType, Dnskey, DsRecord, Secs, Timestamp, Ttl, ZoneName,
 };
-use dnssec_pilot::plan::{self, JournalUpdate, Mode, Plan, PlanInput, StepStatus};
+use dnssec_pilot::plan::{self, JournalUpdate, KeyState, Mode, Plan, PlanInput, StepStatus};
 use dnssec_pilot::render::{Output, PlanOutput};
 use dnssec_pilot::state::{
     ChangeObs, ChangeStatus, DnssecObs, HostedZoneObs, Journal, KskObs, KskStatus, LiveObs, Mark,
@@ -778,6 +778,21 @@ mod invariants {
                 }
                 if s.status != StepStatus::Ready {
                     continue;
+                }
+                // DESIGN §4a over the key states the plan reports: signing (and a KSK) may stop
+                // only while every DS is hidden; a DS may be published only while its DNSKEY is
+                // omnipresent and the unsigned answers are hidden.
+                let ks = p.zones.iter().find_map(|z| z.key_states.as_ref());
+                if matches!(s.action, Action::DisableSigning | Action::DeactivateKsk { .. } | Action::DeleteKsk { .. }) {
+                    let ks = ks.expect("a hosted zone's plan reports key states");
+                    for k in &ks.ksks {
+                        prop_assert_eq!(k.ds.state, KeyState::Hidden, "{} while DS of {} is {:?}", s.id, k.ksk, k.ds);
+                    }
+                }
+                if matches!(s.action, Action::PublishDs { .. } | Action::AddRegistrarKey { .. }) {
+                    let ks = ks.expect("a hosted zone's plan reports key states");
+                    prop_assert!(ks.ksks.iter().any(|k| k.dnskey.state == KeyState::Omnipresent), "{} before a DNSKEY is omnipresent: {:?}", s.id, ks.ksks);
+                    prop_assert_eq!(ks.unsigned_answers.as_ref().map(|u| u.state), Some(KeyState::Hidden), "{} while unsigned answers may be cached", s.id);
                 }
                 match &s.action {
                     Action::DisableSigning => {

@@ -287,10 +287,23 @@ pub(super) fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
             || reg_keys
                 .iter()
                 .any(|r| r.key.public_key == k.dnskey.public_key);
+        // Not observed is never absent: a parent server that did not answer, or a registrar
+        // operation still running (an ADD may yet publish this key's DS), may reference the key;
+        // deleting it would leave no key to re-sign with if that DS appears.
+        let unobserved = cx.obs.live.parent_servers.is_empty()
+            || cx.obs.live.parent_servers.iter().any(|s| s.result.is_err())
+            || cx.registrar_op_in_flight().is_some();
         let ref_gate = observable(
             "no-ds-references-key",
-            !referenced,
-            format!("no DS references KSK `{}` (key tag {})", k.name, k.key_tag),
+            !referenced && !unobserved,
+            if unobserved && !referenced {
+                format!(
+                    "no DS seen referencing KSK `{}` (key tag {}), but a parent server did not answer or a registrar operation is still running",
+                    k.name, k.key_tag
+                )
+            } else {
+                format!("no DS references KSK `{}` (key tag {})", k.name, k.key_tag)
+            },
         );
         let signing_off = observable(
             "signing-disabled",

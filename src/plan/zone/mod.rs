@@ -21,10 +21,13 @@ use crate::state::{
 mod destroy;
 mod finally;
 mod health;
+mod keys;
 mod onboard;
 mod prepare;
 mod sign;
 mod trust;
+
+pub use keys::{KeyState, KskStates, RecordState, ZoneKeyStates};
 
 use super::gates::{Marks, observable};
 use super::{
@@ -236,6 +239,7 @@ pub(crate) fn plan_zone(
         steps: Vec::new(),
         drift: Vec::new(),
         issues: Vec::new(),
+        key_states: None,
     };
     let mut updates = Vec::new();
 
@@ -346,6 +350,7 @@ pub(crate) fn plan_zone(
         destroy::destroy(&mut cx)
     };
 
+    zp.key_states = Some(keys::key_states(&cx, &drafts, direction));
     zp.steps = finish_steps(name, drafts);
     zp.drift = cx.drift;
     zp.issues = cx.issues;
