@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Secs, Timestamp, Ttl};
-use crate::state::{Direction, KskObs, SigningStatus};
+use crate::state::{Direction, KskObs, Mark, SigningStatus};
 
 use super::super::gates::Draft;
 use super::{Ctx, DS_GONE, DS_SEEN, SIGNING, TRUSTED, UNSEEN_DS_TTL};
@@ -109,6 +109,16 @@ pub(super) fn key_states(cx: &Ctx<'_>, drafts: &[Draft], direction: Direction) -
     }
 }
 
+/// A record published at some servers only: on its way in while onboarding, on its way out
+/// while destroying.
+fn partial(direction: Direction) -> KeyState {
+    if direction == Direction::Destroy {
+        KeyState::Unretentive
+    } else {
+        KeyState::Rumoured
+    }
+}
+
 fn dnskey_state(
     cx: &Ctx<'_>,
     k: &KskObs,
@@ -141,18 +151,13 @@ fn dnskey_state(
         };
     }
     if somewhere {
-        let state = if direction == Direction::Destroy {
-            KeyState::Unretentive
-        } else {
-            KeyState::Rumoured
-        };
         return rs(
-            state,
+            partial(direction),
             None,
             "served, or signing, at some zone servers only (or a server did not answer)",
         );
     }
-    match cx.marks.get("signing_disabled_insync") {
+    match cx.marks.get(Mark::SigningDisabledInsync.as_str()) {
         Some(d) if cx.now < fill.after(d) => rs(
             KeyState::Unretentive,
             Some(d),
@@ -198,13 +203,8 @@ fn ds_state(cx: &Ctx<'_>, k: &KskObs, drafts: &[Draft], direction: Direction) ->
         };
     }
     if seen {
-        let state = if direction == Direction::Destroy {
-            KeyState::Unretentive
-        } else {
-            KeyState::Rumoured
-        };
         return rs(
-            state,
+            partial(direction),
             None,
             "at some parent servers, the parent API or the registrar only",
         );

@@ -549,27 +549,17 @@ fn registrar_op_gate(cx: &Ctx<'_>) -> crate::plan::Gate {
 }
 
 fn same_set(a: &[DsRecord], b: &[DsRecord]) -> bool {
-    let a: BTreeSet<_> = a
-        .iter()
-        .map(|d| {
-            (
-                d.key_tag,
-                d.algorithm,
-                d.digest_type,
-                d.digest.to_ascii_uppercase(),
-            )
-        })
-        .collect();
-    let b: BTreeSet<_> = b
-        .iter()
-        .map(|d| {
-            (
-                d.key_tag,
-                d.algorithm,
-                d.digest_type,
-                d.digest.to_ascii_uppercase(),
-            )
-        })
-        .collect();
-    a == b
+    let set = |v: &[DsRecord]| -> BTreeSet<_> {
+        v.iter()
+            .map(|d| {
+                (
+                    d.key_tag,
+                    d.algorithm,
+                    d.digest_type,
+                    d.digest.to_ascii_uppercase(),
+                )
+            })
+            .collect()
+    };
+    set(a) == set(b)
 }
