@@ -87,6 +87,7 @@ fn spec(name: &ZoneName, id: &str) -> ZoneSpec {
             ksks: vec![],
         },
         trust: None,
+        ds_absent: false,
         finally: Finally {
             ds_ttl: Ttl(3600),
             restore_ttls: true,

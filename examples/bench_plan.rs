@@ -39,6 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 parent: ZoneName::parse("example.com")?,
                 ds_ttl: Ttl(300),
             }),
+            ds_absent: false,
             finally: Finally {
                 ds_ttl: Ttl(3600),
                 restore_ttls: true,

@@ -33,6 +33,7 @@ fn desired(n: usize) -> Desired {
                 parent: ZoneName::parse("example.com").expect("valid name"),
                 ds_ttl: Ttl(300),
             }),
+            ds_absent: false,
             finally: Finally {
                 ds_ttl: Ttl(3600),
                 restore_ttls: true,

@@ -598,7 +598,8 @@ pub fn check(
                             && j.direction
                                 .is_none_or(|d| d.direction == Direction::Onboard)
                     });
-                    let wants_trust = spec.is_some_and(|s| s.signing.enabled && s.trust.is_some());
+                    let wants_trust = spec
+                        .is_some_and(|s| s.signing.enabled && !s.ds_absent && s.trust.is_some());
                     let mut f13 = Vec::new();
                     if onboarded && wants_trust {
                         match &zo.parent {

@@ -59,6 +59,9 @@ pub struct ZoneSpec {
     pub signing: Signing,
     /// Where the DS goes. `None` only when signing is disabled.
     pub trust: Option<Trust>,
+    /// `trust.ds: absent`: the DS is taken out and kept out while the zone stays signed (seed 000
+    /// step 3 rollback). Only read while signing is enabled.
+    pub ds_absent: bool,
     pub finally: Finally,
     pub safety: Safety,
     pub dns: DnsOverride,

@@ -108,12 +108,14 @@ pub enum Code {
     ParentUnsigned,
     /// DP0046: two zones with one hosted zone id.
     DuplicateHostedZoneId,
+    /// DP0047: `trust.ds: absent` while signing is disabled (warning): the DS goes anyway.
+    DsAbsentIgnored,
 }
 
 impl Code {
     /// Every code in number order: a code's number is its position here, so new codes are
     /// appended, never inserted, and none is ever removed (a retired rule keeps its slot).
-    pub const ALL: [Code; 46] = [
+    pub const ALL: [Code; 47] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::WrongType,
@@ -160,6 +162,7 @@ impl Code {
         Code::ParentIdMismatch,
         Code::ParentUnsigned,
         Code::DuplicateHostedZoneId,
+        Code::DsAbsentIgnored,
     ];
 
     /// `DP0001` …, in declaration order.
@@ -219,6 +222,7 @@ impl Code {
                 "the parent zone is listed unsigned: no chain of trust (warning)"
             }
             Code::DuplicateHostedZoneId => "two zones with one hosted zone id",
+            Code::DsAbsentIgnored => "`trust.ds: absent` with signing disabled (warning)",
         }
     }
 
@@ -286,6 +290,9 @@ impl Code {
             }
             Code::DuplicateHostedZoneId => {
                 "each hosted zone has its own id: check for a copy-paste slip"
+            }
+            Code::DsAbsentIgnored => {
+                "remove `ds: absent`: a zone taken off DNSSEC loses its DS first anyway"
             }
         }
     }

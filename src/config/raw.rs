@@ -194,6 +194,45 @@ pub struct RawTrust {
     /// `route53_domains`: the domain is registered with Route 53 Domains (the tool adds the key).
     /// `external`: another registrar (the tool prints the DS and waits to see it in the DNS).
     pub registrar: Option<Sp<RegistrarKind>>,
+    /// `present` (default): the DS is published and trust established. `absent`: the DS is taken
+    /// out of the parent and the zone stays signed (seed 000 step 3 rollback); `present` again
+    /// publishes it anew.
+    pub ds: Option<Sp<DsWanted>>,
+}
+
+/// Whether the zone's DS should be at the parent (seed 000 step 3 and its rollback).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DsWanted {
+    Present,
+    Absent,
+}
+
+impl FromNode for DsWanted {
+    fn from_node(node: &Node, r: &mut Reader) -> Option<Self> {
+        match &node.kind {
+            Kind::Str(s) if s == "present" => Some(DsWanted::Present),
+            Kind::Str(s) if s == "absent" => Some(DsWanted::Absent),
+            _ => {
+                let found = match &node.kind {
+                    Kind::Str(s) => format!("`{s}`"),
+                    k => k.describe().to_string(),
+                };
+                r.diags.push(
+                    Diagnostic::error(
+                        Code::WrongType,
+                        node.span,
+                        "not `present` or `absent`",
+                        format!("expected `present` or `absent`, found {found}"),
+                    )
+                    .help(
+                        "`absent` takes the DS out of the parent and keeps the zone signed (seed 000 step 3 rollback); `present` (the default) publishes it",
+                    ),
+                );
+                None
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -641,7 +680,8 @@ read_struct!(RawKsk {
 });
 read_struct!(RawTrust {
     parent_zone: get,
-    registrar: get
+    registrar: get,
+    ds: get
 });
 read_struct!(RawParentZone {
     hosted_zone_id: req,

@@ -15,7 +15,8 @@ use super::desired::{
 };
 use super::diag::{Code, Diagnostic, Span};
 use super::raw::{
-    RawConfig, RawDns, RawDomain, RawKsk, RawRegistrarKey, RawSafety, RawZone, RegistrarKind, Sp,
+    DsWanted, RawConfig, RawDns, RawDomain, RawKsk, RawRegistrarKey, RawSafety, RawZone,
+    RegistrarKind, Sp,
 };
 use crate::model::{Dnskey, MAX_SIGNED_TTL, Secs, Ttl, ZoneName, algorithm_name};
 
@@ -472,6 +473,19 @@ impl Validator<'_> {
 
         // Trust (seed 000 step 3).
         let trust = self.trust(z, name.as_ref(), hosted_zone_id.as_deref(), enabled, anchor);
+        let ds_raw = z.value.trust.as_ref().and_then(|t| t.value.ds.as_ref());
+        let ds_absent = ds_raw.is_some_and(|d| d.value == DsWanted::Absent);
+        if let Some(d) = ds_raw
+            && ds_absent
+            && !enabled
+        {
+            self.err(Diagnostic::warning(
+                Code::DsAbsentIgnored,
+                d.span,
+                "no effect",
+                "`ds: absent` keeps a signed zone signed without its DS; with `signing.enabled: false` the DS is taken out anyway, then signing stops",
+            ));
+        }
 
         // Finally.
         let fin = raw.finally.as_ref().map(|f| &f.value);
@@ -502,6 +516,7 @@ impl Validator<'_> {
             soa_minimum,
             signing: Signing { enabled, ksks },
             trust,
+            ds_absent,
             finally,
             safety,
             dns,

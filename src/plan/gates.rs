@@ -173,7 +173,7 @@ pub(crate) fn rollback_of(action: &Action) -> String {
         Action::ActivateKsk { name } => format!("deactivate KSK `{name}` (only while no DS that references it is published or cached)"),
         Action::EnableSigning => "DisableHostedZoneDNSSEC, then roll back step 1 — only while no DS is published or cached (`destroy` waits for both)".into(),
         Action::LowerParentDsTtl { from, .. } => format!("UPSERT the DS with its previous TTL {}", from.0),
-        Action::PublishDs { .. } => "remove the DS from the parent, wait the DS TTL, then stop signing if wanted".into(),
+        Action::PublishDs { .. } => "set `trust.ds: absent`: the DS goes out of the parent and the DS TTL is waited while the zone stays signed (seed 000 step 3 rollback); `destroy` goes on to stop signing".into(),
         Action::RaiseDsTtl { from, .. } => format!("UPSERT the DS with TTL {} again", from.0),
         Action::RestoreTtls { .. } => "lower the TTLs to the onboarding cap again".into(),
         Action::RestoreSoa { .. } => "lower the SOA TTL and minimum again".into(),

@@ -79,10 +79,7 @@ pub fn zone_human(z: &ZonePlan, out: &mut String) {
             .as_deref()
             .map(|i| format!(" ({i})"))
             .unwrap_or_default(),
-        match z.direction {
-            crate::state::Direction::Onboard => "onboard",
-            crate::state::Direction::Destroy => "destroy",
-        },
+        z.direction.as_str(),
         phase
     );
     for i in &z.issues {
@@ -281,14 +278,7 @@ pub fn journal_human(j: &crate::state::Journal) -> String {
     };
     for (name, z) in &j.zones {
         let dir = z.direction.map_or("-".to_string(), |d| {
-            format!(
-                "{} since {}",
-                match d.direction {
-                    crate::state::Direction::Onboard => "onboard",
-                    crate::state::Direction::Destroy => "destroy",
-                },
-                fmt_time(d.since)
-            )
+            format!("{} since {}", d.direction.as_str(), fmt_time(d.since))
         });
         let _ = writeln!(out, "\nZone {name} — {dir}");
         if let Some(b) = &z.baseline {

@@ -44,7 +44,8 @@ pub struct ZoneDoc {
     /// `zone` (Route 53 hosted zone) or `domain` (registrar-only, seed 003).
     pub kind: String,
     pub hosted_zone_id: Option<String>,
-    /// `onboard` or `destroy`.
+    /// `onboard`, `withdraw` (signed, its DS taken out and kept out: `trust.ds: absent`) or
+    /// `destroy`.
     pub direction: String,
     /// The phase of the first pending step, or null when converged.
     pub phase: Option<String>,
@@ -198,11 +199,7 @@ impl PlanDoc {
                     }
                     .into(),
                     hosted_zone_id: z.hosted_zone_id.clone(),
-                    direction: match z.direction {
-                        crate::state::Direction::Onboard => "onboard",
-                        crate::state::Direction::Destroy => "destroy",
-                    }
-                    .into(),
+                    direction: z.direction.as_str().into(),
                     phase: z.phase().map(|p| p.as_str().to_string()),
                     steps: z
                         .steps

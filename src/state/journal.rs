@@ -91,8 +91,23 @@ pub struct ZoneJournal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
+    /// Signed and trusted (seed 000 steps 1–3).
     Onboard,
+    /// Signed, its DS taken out and kept out (`trust.ds: absent`, seed 000 step 3 rollback).
+    Withdraw,
+    /// Off DNSSEC (the rollbacks in reverse).
     Destroy,
+}
+
+impl Direction {
+    /// The word the plan and the journal use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Onboard => "onboard",
+            Direction::Withdraw => "withdraw",
+            Direction::Destroy => "destroy",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

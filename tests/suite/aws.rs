@@ -170,6 +170,7 @@ fn zone_spec(name: &ZoneName, id: Option<&str>, trust: Option<Trust>) -> ZoneSpe
             }],
         },
         trust,
+        ds_absent: false,
         finally: Finally {
             ds_ttl: Ttl(3600),
             restore_ttls: true,

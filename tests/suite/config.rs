@@ -669,6 +669,8 @@ fn every_code_is_reachable_from_some_input() {
         format!("version: 1\nzones:\n  - name: www.example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ registrar: route53_domains }}\n"),
         // DP0045 the parent zone is listed unsigned.
         format!("version: 1\nzones:\n  - name: example.com\n    hosted_zone_id: Z1\n    signing: {{ enabled: false }}\n  - name: www.example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ parent_zone: {{ hosted_zone_id: Z1 }} }}\n"),
+        // DP0047 `trust.ds: absent` with signing disabled.
+        "version: 1\nzones:\n  - name: example.com\n    signing: { enabled: false }\n    trust: { registrar: external, ds: absent }\n".to_string(),
         // DP0043 a safety wait below the seeds'.
         "version: 1\ndefaults:\n  safety: { propagation_margin: 1m }\nzones:\n  - name: example.com\n    signing: { enabled: false }\n".to_string(),
     ];
@@ -690,6 +692,20 @@ fn every_code_is_reachable_from_some_input() {
         .map(|c| c.as_str())
         .collect();
     assert!(missing.is_empty(), "no input triggers {missing:?}");
+}
+
+#[test]
+fn trust_ds_absent_keeps_the_trust_target_and_withdraws_the_ds() {
+    let kms = "arn:aws:kms:us-east-1:111122223333:alias/k";
+    let src = format!(
+        "version: 1\nzones:\n  - name: example.com\n    signing:\n      ksks: [{{ name: k_1, kms_key: '{kms}' }}]\n    trust: {{ registrar: route53_domains, ds: absent }}\n  - name: example.org\n    signing:\n      ksks: [{{ name: k_2, kms_key: '{kms}2' }}]\n    trust: {{ registrar: external, ds: present }}\n"
+    );
+    let l = load_str(&src, "t").unwrap();
+    assert!(l.warnings.items.is_empty());
+    let d = l.desired;
+    assert_eq!(d.zones[0].trust, Some(Trust::Route53Domains));
+    assert!(d.zones[0].ds_absent);
+    assert!(!d.zones[1].ds_absent);
 }
 
 #[test]

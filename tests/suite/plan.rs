@@ -71,6 +71,7 @@ pub(crate) fn zone_spec(name: &str, trust: TrustKind) -> ZoneSpec {
             TrustKind::Registrar => Trust::Route53Domains,
             TrustKind::External => Trust::External,
         }),
+        ds_absent: false,
         finally: Finally {
             ds_ttl: Ttl(3600),
             restore_ttls: true,

@@ -856,3 +856,157 @@ fn raise_ds_ttl_does_not_flap_while_a_new_ds_set_is_published() {
         raise.not_before
     );
 }
+
+// ---------------------------------------------------------------- the step-3 rollback
+
+/// Seed 000 step 3 rollback, `trust.ds: absent`: the DS goes out, the wait until no resolver can
+/// hold it follows, and the zone stays signed all along (no `disable_signing`, no KSK deleted).
+#[test]
+fn a_withdrawn_ds_goes_out_and_the_zone_stays_signed() {
+    let mut spec = zone_spec(ZONE, TrustKind::Parent);
+    let d = desired(vec![spec.clone()], vec![]);
+    let mut j = onboarded_journal(&d, TrustKind::Parent);
+    let mut st = signed_stage(TrustKind::Parent);
+    st.ds_ttl = 3600;
+    st.ds_api = true;
+    st.ds_live = 4;
+    step(&d, &st, &mut j, day(30), Mode::Apply);
+    spec.ds_absent = true;
+    let w = desired(vec![spec], vec![]);
+    let p = step(&w, &st, &mut j, day(31), Mode::Apply);
+    assert_eq!(p.zones[0].direction.as_str(), "withdraw");
+    assert_eq!(ready(&p), vec![ActionKind::RemoveDs], "{:?}", ready(&p));
+    // The DS is out at the API and every parent server; the DS TTL has not passed.
+    st.ds_api = false;
+    st.ds_live = 0;
+    let gone = Secs::hours(31 * 24 + 1).after(t0());
+    let p = step(&w, &st, &mut j, gone, Mode::Apply);
+    assert!(p.zones[0].pending().next().is_some(), "the DS cache wait");
+    for s in p.zones[0].steps.iter() {
+        assert!(
+            !matches!(
+                s.action.kind(),
+                ActionKind::DisableSigning | ActionKind::DeactivateKsk | ActionKind::DeleteKsk
+            ),
+            "a withdrawal never unsigns: {}",
+            s.id
+        );
+    }
+    // Two hours later the DS is out of every cache: nothing left to do.
+    let p = step(&w, &st, &mut j, Secs::hours(2).after(gone), Mode::Apply);
+    assert!(
+        p.zones[0].pending().next().is_none(),
+        "{:?}",
+        p.zones[0].pending().map(|s| &s.id).collect::<Vec<_>>()
+    );
+    let ks = p.zones[0].key_states.as_ref().unwrap();
+    assert_eq!(ks.ksks[0].ds.state.as_str(), "hidden", "{ks:?}");
+}
+
+/// `present` again after a withdrawal: the DS is published anew and trust, with its soak, is
+/// dated from the new publication (the old "trust established" must not skip the soak), and the
+/// DS the withdrawal took out is not reported as removed outside dnssec-pilot.
+#[test]
+fn a_ds_published_again_after_a_withdrawal_soaks_anew() {
+    let mut spec = zone_spec(ZONE, TrustKind::Parent);
+    let d = desired(vec![spec.clone()], vec![]);
+    let mut j = onboarded_journal(&d, TrustKind::Parent);
+    let mut st = signed_stage(TrustKind::Parent);
+    st.ds_api = true;
+    st.ds_live = 4;
+    step(&d, &st, &mut j, day(30), Mode::Apply);
+    step(&d, &st, &mut j, day(33), Mode::Apply);
+    assert!(
+        j.zones[&zn(ZONE)]
+            .marks
+            .contains_key(&Mark::TrustEstablished)
+    );
+    spec.ds_absent = true;
+    let w = desired(vec![spec], vec![]);
+    step(&w, &st, &mut j, day(34), Mode::Apply);
+    st.ds_api = false;
+    st.ds_live = 0;
+    step(&w, &st, &mut j, day(35), Mode::Apply);
+    let p = step(&d, &st, &mut j, day(45), Mode::Apply);
+    assert!(
+        p.zones[0]
+            .drift
+            .iter()
+            .all(|x| !x.reason.contains("outside")),
+        "{:?}",
+        p.zones[0].drift
+    );
+    assert!(
+        !j.zones[&zn(ZONE)]
+            .marks
+            .contains_key(&Mark::TrustEstablished)
+    );
+    let pend: Vec<_> = p.zones[0]
+        .pending()
+        .map(|s| {
+            (
+                s.id.clone(),
+                s.status,
+                s.gates
+                    .iter()
+                    .filter(|g| !g.satisfied)
+                    .map(|g| g.rule.clone())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert!(ready(&p).contains(&ActionKind::PublishDs), "{pend:?}");
+}
+
+/// End to end in the sandbox, for every trust kind: onboard, withdraw the DS (`trust.ds:
+/// absent`), publish it again, withdraw it again. The zone is signed throughout, and no
+/// validating resolver ever gets a bogus answer.
+#[test]
+fn sandbox_withdraw_publish_withdraw_gives_no_bogus_answer() {
+    for (example, seed) in [
+        ("quickstart.yaml", 31),
+        ("route53-registrar.yaml", 32),
+        ("external-registrar.yaml", 33),
+    ] {
+        let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(example);
+        let desired = dnssec_pilot::config::load(&config).unwrap().desired;
+        let mut withdrawn = desired.clone();
+        for z in &mut withdrawn.zones {
+            z.ds_absent = true;
+        }
+        let p = SandboxProvider::in_memory(init_world(
+            &desired,
+            seed,
+            "2026-01-05T00:00:00Z".parse().unwrap(),
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let store = JournalStore::new(dir.path().join("state.json"));
+        for (round, d) in [&desired, &withdrawn, &desired, &withdrawn]
+            .into_iter()
+            .enumerate()
+        {
+            let out = engine(&p, d, &store, Mode::Apply, Some(Secs::days(90))).unwrap();
+            assert!(
+                matches!(out, RunOutcome::Converged { .. }),
+                "{example} round {round}: {out:?}"
+            );
+            for z in &d.zones {
+                let live = p.live(&z.name);
+                assert!(
+                    live.signed_everywhere(),
+                    "{example} round {round}: {} signed",
+                    z.name
+                );
+                assert_eq!(
+                    live.any_parent_ds(),
+                    !z.ds_absent,
+                    "{example} round {round}: {} DS",
+                    z.name
+                );
+            }
+        }
+        assert_eq!(bogus(&p, Secs::days(7)), 0, "{example} seed {seed}");
+    }
+}

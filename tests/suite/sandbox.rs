@@ -45,6 +45,7 @@ fn zone_spec(name: &str, trust: Trust) -> ZoneSpec {
             }],
         },
         trust: Some(trust),
+        ds_absent: false,
         finally: Finally {
             ds_ttl: Ttl(3600),
             restore_ttls: true,

@@ -38,7 +38,16 @@ fn publication_unseen(cx: &Ctx<'_>) -> bool {
 /// then stop signing; then the KSKs; then the baseline.
 pub(super) fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
     let mut drafts = Vec::new();
-    let signing_on = !matches!(cx.obs.dnssec.status, SigningStatus::NotSigning);
+    untrust(cx, &mut drafts);
+    unsign(cx, &mut drafts);
+    restore(cx, &mut drafts);
+    drafts
+}
+
+/// Seed 000 step 3 rollback: the DS (and registrar keys) out of the parent, then the wait until
+/// no resolver can hold it (`await_ds_gone`). Destroy's first phase, and the whole of a DS
+/// withdrawal (`trust.ds: absent`), after which the zone stays signed.
+pub(super) fn untrust(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
     let api_ds = cx.api_ds().to_vec();
     let reg_keys: Vec<_> = cx.registrar_keys().into_iter().cloned().collect();
     let live_any = cx.obs.live.any_parent_ds();
@@ -245,8 +254,12 @@ pub(super) fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
         }
         drafts.push(d);
     }
+}
 
-    // Unsign.
+/// Seed 000 step 2 rollback: signing stops once no DS can be served or cached, then the KSKs go.
+fn unsign(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
+    let signing_on = !matches!(cx.obs.dnssec.status, SigningStatus::NotSigning);
+    let reg_keys: Vec<_> = cx.registrar_keys().into_iter().cloned().collect();
     let no_ds = observable(
         "no-ds-anywhere",
         !cx.ds_possible(),
@@ -345,8 +358,10 @@ pub(super) fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
             );
         }
     }
+}
 
-    // Restore the baseline.
+/// Seed 000 step 1 rollback: the baseline TTLs and SOA back.
+fn restore(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
     let restore = restore_changes(cx, false, None);
     if !restore.is_empty() {
         let mut d = Draft::new(
@@ -384,5 +399,4 @@ pub(super) fn destroy(cx: &mut Ctx<'_>) -> Vec<Draft> {
             "TTLs and SOA are restored to what was observed first; check them by hand",
         );
     }
-    drafts
 }

@@ -109,10 +109,9 @@ pub(super) fn key_states(cx: &Ctx<'_>, drafts: &[Draft], direction: Direction) -
     }
 }
 
-/// A record published at some servers only: on its way in while onboarding, on its way out
-/// while destroying.
-fn partial(direction: Direction) -> KeyState {
-    if direction == Direction::Destroy {
+/// A record published at some servers only: on its way out when `outgoing`, else on its way in.
+fn partial(outgoing: bool) -> KeyState {
+    if outgoing {
         KeyState::Unretentive
     } else {
         KeyState::Rumoured
@@ -152,7 +151,7 @@ fn dnskey_state(
     }
     if somewhere {
         return rs(
-            partial(direction),
+            partial(direction == Direction::Destroy),
             None,
             "served, or signing, at some zone servers only (or a server did not answer)",
         );
@@ -204,7 +203,7 @@ fn ds_state(cx: &Ctx<'_>, k: &KskObs, drafts: &[Draft], direction: Direction) ->
     }
     if seen {
         return rs(
-            partial(direction),
+            partial(direction != Direction::Onboard),
             None,
             "at some parent servers, the parent API or the registrar only",
         );

@@ -61,6 +61,7 @@ struct Ctx<'a> {
     drift: Vec<Drift>,
     issues: Vec<Issue>,
     direction_since: Timestamp,
+    direction: Direction,
 }
 
 impl Ctx<'_> {
@@ -227,6 +228,7 @@ pub(crate) fn plan_zone(
     let zj = input.journal.zones.get(name).cloned().unwrap_or_default();
     let direction = match (input.mode, spec) {
         (Mode::Destroy, _) => Direction::Destroy,
+        (Mode::Apply, Some(s)) if s.signing.enabled && s.ds_absent => Direction::Withdraw,
         (Mode::Apply, Some(s)) if s.signing.enabled => Direction::Onboard,
         (Mode::Apply, Some(_)) => Direction::Destroy,
         (Mode::Apply, None) => Direction::Onboard,
@@ -337,17 +339,16 @@ pub(crate) fn plan_zone(
         drift: Vec::new(),
         issues: Vec::new(),
         direction_since,
+        direction,
     };
 
     record_ds_ttl(&mut cx);
     drop_stale_marks(&mut cx, direction_changed);
-    let drafts = if direction == Direction::Onboard {
-        match spec {
-            Some(s) => onboard::onboard(&mut cx, s),
-            None => Vec::new(),
-        }
-    } else {
-        destroy::destroy(&mut cx)
+    let drafts = match (direction, spec) {
+        (Direction::Onboard, Some(s)) => onboard::onboard(&mut cx, s),
+        (Direction::Withdraw, Some(s)) => onboard::withdraw(&mut cx, s),
+        (Direction::Destroy, _) => destroy::destroy(&mut cx),
+        (_, None) => Vec::new(),
     };
 
     zp.key_states = Some(keys::key_states(&cx, &drafts, direction));
@@ -395,6 +396,14 @@ fn drop_stale_marks(cx: &mut Ctx<'_>, direction_changed: bool) {
     if direction_changed {
         cx.clear_mark(Mark::DsGoneEverywhere);
         cx.clear_mark(Mark::SigningDisabledInsync);
+        // Back to onboarding after a walk back (destroy, or a DS withdrawn): the chain of trust
+        // is built afresh — its DS seen everywhere, trust and the soak are dated anew, and a DS
+        // the walk back took out is not "removed outside dnssec-pilot".
+        if cx.direction == Direction::Onboard && cx.zj.direction.is_some() {
+            cx.clear_mark(Mark::DsSeenEverywhere);
+            cx.clear_mark(Mark::TrustEstablished);
+            cx.clear_mark(Mark::DsLost);
+        }
         // A destroy that turned signing off leaves no "signing INSYNC since" behind it: the
         // way back in starts at prepare again (not at `create_ksk`).
         if !cx.signing() && cx.zj.direction.is_some() {
