@@ -68,7 +68,7 @@ fn holder(plan: &Plan) -> (String, Option<GateKind>, String) {
             match s.holding_gate() {
                 Some(g) => {
                     kinds.push(g.kind);
-                    rules.push(g.rule.clone());
+                    rules.push(g.rule.to_string());
                 }
                 None => rules.push("the previous step".into()),
             }

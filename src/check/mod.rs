@@ -463,7 +463,7 @@ pub fn check(
                     s.gates
                         .iter()
                         .find(|g| !g.satisfied)
-                        .map_or_else(|| "the previous step".to_string(), |g| g.rule.clone())
+                        .map_or_else(|| "the previous step".to_string(), |g| g.rule.to_string())
                 }),
             })
             .collect();

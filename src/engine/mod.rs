@@ -546,7 +546,7 @@ fn blocked_reason(plan: &Plan) -> String {
         if let Some(s) = z.pending().next() {
             let gate = s
                 .holding_gate()
-                .map_or_else(|| "the previous step".to_string(), |g| g.rule.clone());
+                .map_or_else(|| "the previous step".to_string(), |g| g.rule.to_string());
             let short = s.id.strip_prefix(&format!("{}/", z.zone)).unwrap_or(&s.id);
             parts.push(format!("{}: {short} waits for {gate}", z.zone));
         }

@@ -8,7 +8,7 @@ use crate::config::{DomainSpec, RegistrarKeySpec, Safety, registrar_key_limit};
 use crate::model::{Action, Dnskey, Timestamp, ZoneName};
 use crate::state::{Direction, DomainJournal, DomainObs, Mark, RegistrarKeyObs};
 
-use super::gates::{Draft, Marks, observable, time_gate};
+use super::gates::{Draft, Marks, Rule, Since, observable, time_gate};
 use super::{
     Issue, JournalUpdate, Mode, Phase, PlanInput, Severity, TargetKind, ZonePlan, finish_steps,
 };
@@ -91,7 +91,7 @@ pub(crate) fn plan_domain(
     };
     let mut marks = Marks::default();
     for (m, t) in &dj.marks {
-        marks.map.insert(m.as_str().to_string(), *t);
+        marks.map.insert((*m).into(), *t);
     }
     // First-seen instants of every key at the registrar.
     let mut key_added = dj.key_added_at.clone();
@@ -107,12 +107,12 @@ pub(crate) fn plan_domain(
         }
     }
     for (id, t) in &key_added {
-        marks.map.insert(format!("key_added:{id}"), *t);
+        marks.map.insert(Since::KeyAdded(id.clone()), *t);
     }
 
     let op_gate = match reg.operations.iter().find(|o| !o.status.is_finished()) {
         Some(op) => observable(
-            "registrar-one-operation",
+            Rule::RegistrarOneOperation,
             false,
             format!(
                 "registrar operation {} ({}) is {:?}; Route 53 Domains takes one key at a time",
@@ -120,7 +120,7 @@ pub(crate) fn plan_domain(
             ),
         ),
         None => observable(
-            "registrar-one-operation",
+            Rule::RegistrarOneOperation,
             true,
             "no registrar operation in flight",
         ),
@@ -179,16 +179,16 @@ pub(crate) fn plan_domain(
             // The instant the keys were last seen gone; a new walk back (a change of direction)
             // does not reuse the old one: what happened in between was not watched.
             let mut m2 = marks.clone();
-            let key = Mark::KeysRemoved.as_str();
-            if m2.get(key).is_some() && (direction_changed || !gone) {
-                m2.map.remove(key);
+            let key = Since::Mark(Mark::KeysRemoved);
+            if m2.get(key.clone()).is_some() && (direction_changed || !gone) {
+                m2.map.remove(&key);
                 updates.push(JournalUpdate::ClearMark {
                     zone: name.clone(),
                     target: TargetKind::Domain,
                     mark: Mark::KeysRemoved,
                 });
             }
-            if gone && m2.get(key).is_none() {
+            if gone && m2.get(key.clone()).is_none() {
                 if !dj.steps.is_empty() || !dj.key_added_at.is_empty() {
                     updates.push(JournalUpdate::SetMark {
                         zone: name.clone(),
@@ -197,7 +197,7 @@ pub(crate) fn plan_domain(
                         at: now,
                     });
                 }
-                m2.map.insert(key.to_string(), now);
+                m2.map.insert(key, now);
             }
             destroy(&ctx, &m2, &reg.keys, obs, &op_gate, &mut drafts);
         }
@@ -315,7 +315,7 @@ fn onboard(
             .done(present)
             .change(format!("registrar key {tag} (flags {}, algorithm {})", w.flags, w.algorithm), "absent", "present")
             .gate(observable(
-                "dnskey-at-every-zone-server",
+                Rule::DnskeyAtEveryZoneServer,
                 served,
                 format!(
                     "every zone server serves DNSKEY {tag} and its signature over the DNSKEY RRset verifies ({answering} of {} answered)",
@@ -323,14 +323,14 @@ fn onboard(
                 ),
             ))
             .gate(op_gate.clone())
-            .produces(&format!("key_added:{}", key_id(w))),
+            .produces(Since::KeyAdded(key_id(w))),
         );
     }
     // Rotation: old keys go after every new key has been in place for the deletion delay.
     let newest = wanted
         .iter()
-        .map(|w| format!("key_added:{}", key_id(w)))
-        .max_by_key(|m| cx.marks.get(m));
+        .map(|w| Since::KeyAdded(key_id(w)))
+        .max_by_key(|m| cx.marks.get(m.clone()));
     let remaining_sign = !wanted.is_empty()
         && wanted
             .iter()
@@ -355,22 +355,22 @@ fn onboard(
         )
         .change(format!("registrar key {tag} (id {})", h.id), "present", "absent")
         .gate(observable(
-            "remaining-keys-sign",
+            Rule::RemainingKeysSign,
             remaining_sign,
             "every configured key signs the DNSKEY RRset at every zone server (a DS must point at a key that signs)",
         ))
         .gate(observable(
-            "remaining-ds-at-every-parent-server",
+            Rule::RemainingDsAtEveryParentServer,
             remaining_ds,
             "every parent server serves the DS of every configured key",
         ))
         .gate(op_gate.clone());
         if let Some(m) = &newest {
             d = d.gate(time_gate(
-                "registrar-key-deletion-delay",
+                Rule::RegistrarKeyDeletionDelay,
                 cx.marks,
                 cx.now,
-                m,
+                m.clone(),
                 cx.safety.registrar_key_deletion_delay,
                 format!(
                     "new key published for {}",
@@ -404,7 +404,7 @@ fn destroy(
             )
             .change(format!("registrar key {tag} (id {})", h.id), "present", "absent")
             .gate(op_gate.clone())
-            .produces(Mark::KeysRemoved.as_str()),
+            .produces(Mark::KeysRemoved),
         );
     }
     if have.is_empty() && cx.dj.steps.is_empty() && cx.dj.key_added_at.is_empty() {
@@ -432,16 +432,16 @@ fn destroy(
         )
         .done(shown)
         .gate(observable(
-            "ds-gone-everywhere",
+            Rule::DsGoneEverywhere,
             obs.live.ds_gone_everywhere(),
             "every parent server answered with no DS for the domain (a server that did not answer, or none observed, keeps this closed)",
         ))
         .gate(op_gate.clone())
         .gate(time_gate(
-            "registrar-key-deletion-delay",
+            Rule::RegistrarKeyDeletionDelay,
             marks,
             cx.now,
-            Mark::KeysRemoved.as_str(),
+            Mark::KeysRemoved,
             delay,
             format!("keys deleted {} ago at least (seed 003: up to three days)", delay.human()),
         )),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Action, Secs, Timestamp};
+use crate::state::Mark;
 
 use super::{Phase, ValueChange};
 
@@ -20,11 +21,144 @@ pub enum GateKind {
     Observable,
 }
 
+/// Every gate's rule by its stable id (the plan JSON's `rule`, README's gate table). Typed so a
+/// rule cannot be misspelled where it is made or read; a test checks every one is documented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// `prepare-insync`: the lowered TTLs and SOA are INSYNC.
+    PrepareInsync,
+    /// `active-ksk`: the zone has an ACTIVE KSK.
+    ActiveKsk,
+    /// `signing-insync`: signing is enabled and INSYNC.
+    SigningInsync,
+    /// `zone-signed-everywhere`: every zone server serves the KSK and it signs the DNSKEY RRset.
+    ZoneSignedEverywhere,
+    /// `unsigned-cache-flush`: prepare INSYNC plus the old max TTL.
+    UnsignedCacheFlush,
+    /// `signed-cache-fill`: signing INSYNC plus the current max TTL.
+    SignedCacheFill,
+    /// `signing-soak`: signing INSYNC plus the soak.
+    SigningSoak,
+    /// `registrar-one-operation`: no Route 53 Domains operation in flight.
+    RegistrarOneOperation,
+    /// `dnskey-at-every-zone-server`: the zone serves the key at every zone server.
+    DnskeyAtEveryZoneServer,
+    /// `ds-at-every-parent-server`: every parent server serves the DS.
+    DsAtEveryParentServer,
+    /// `ds-propagation-margin`: DS seen everywhere plus the propagation margin.
+    DsPropagationMargin,
+    /// `max-ns-ttl`: DS seen everywhere plus margin plus the largest NS TTL.
+    MaxNsTtl,
+    /// `ds-validates-at-every-parent-server`: the DS RRset's RRSIG verifies at every parent server.
+    DsValidatesAtEveryParentServer,
+    /// `trust-soak`: trust established plus the soak.
+    TrustSoak,
+    /// `ds-published`: the parent holds exactly the planned DS set.
+    DsPublished,
+    /// `remaining-keys-sign`: the keys that stay sign the DNSKEY RRset at every zone server.
+    RemainingKeysSign,
+    /// `remaining-ds-at-every-parent-server`: the DS of the keys that stay is at every parent server.
+    RemainingDsAtEveryParentServer,
+    /// `ds-gone-everywhere`: every parent server answered with no DS.
+    DsGoneEverywhere,
+    /// `ds-cache-expiry`: DS gone plus the largest DS TTL (and registrar delay) plus margin.
+    DsCacheExpiry,
+    /// `no-ds-anywhere`: no DS at any parent server, parent API or registrar.
+    NoDsAnywhere,
+    /// `no-ds-references-key`: no DS references the KSK.
+    NoDsReferencesKey,
+    /// `signing-disabled`: Route 53 no longer signs the zone.
+    SigningDisabled,
+    /// `zone-without-errors`: the zone's plan has no error issue.
+    ZoneWithoutErrors,
+    /// `registrar-key-deletion-delay`: the registrar key deletion delay has passed.
+    RegistrarKeyDeletionDelay,
+}
+
+impl Rule {
+    /// Every rule, in the order the README's table lists them.
+    pub const ALL: [Rule; 24] = [
+        Rule::PrepareInsync,
+        Rule::ActiveKsk,
+        Rule::SigningInsync,
+        Rule::ZoneSignedEverywhere,
+        Rule::UnsignedCacheFlush,
+        Rule::SignedCacheFill,
+        Rule::SigningSoak,
+        Rule::RegistrarOneOperation,
+        Rule::DnskeyAtEveryZoneServer,
+        Rule::DsAtEveryParentServer,
+        Rule::DsPropagationMargin,
+        Rule::MaxNsTtl,
+        Rule::DsValidatesAtEveryParentServer,
+        Rule::TrustSoak,
+        Rule::DsPublished,
+        Rule::RemainingKeysSign,
+        Rule::RemainingDsAtEveryParentServer,
+        Rule::DsGoneEverywhere,
+        Rule::DsCacheExpiry,
+        Rule::NoDsAnywhere,
+        Rule::NoDsReferencesKey,
+        Rule::SigningDisabled,
+        Rule::ZoneWithoutErrors,
+        Rule::RegistrarKeyDeletionDelay,
+    ];
+
+    /// The stable id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::PrepareInsync => "prepare-insync",
+            Rule::ActiveKsk => "active-ksk",
+            Rule::SigningInsync => "signing-insync",
+            Rule::ZoneSignedEverywhere => "zone-signed-everywhere",
+            Rule::UnsignedCacheFlush => "unsigned-cache-flush",
+            Rule::SignedCacheFill => "signed-cache-fill",
+            Rule::SigningSoak => "signing-soak",
+            Rule::RegistrarOneOperation => "registrar-one-operation",
+            Rule::DnskeyAtEveryZoneServer => "dnskey-at-every-zone-server",
+            Rule::DsAtEveryParentServer => "ds-at-every-parent-server",
+            Rule::DsPropagationMargin => "ds-propagation-margin",
+            Rule::MaxNsTtl => "max-ns-ttl",
+            Rule::DsValidatesAtEveryParentServer => "ds-validates-at-every-parent-server",
+            Rule::TrustSoak => "trust-soak",
+            Rule::DsPublished => "ds-published",
+            Rule::RemainingKeysSign => "remaining-keys-sign",
+            Rule::RemainingDsAtEveryParentServer => "remaining-ds-at-every-parent-server",
+            Rule::DsGoneEverywhere => "ds-gone-everywhere",
+            Rule::DsCacheExpiry => "ds-cache-expiry",
+            Rule::NoDsAnywhere => "no-ds-anywhere",
+            Rule::NoDsReferencesKey => "no-ds-references-key",
+            Rule::SigningDisabled => "signing-disabled",
+            Rule::ZoneWithoutErrors => "zone-without-errors",
+            Rule::RegistrarKeyDeletionDelay => "registrar-key-deletion-delay",
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Rule {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for Rule {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gate {
     pub kind: GateKind,
-    /// Stable rule id (`unsigned-cache-flush`, `ds-at-every-parent-server`, …).
-    pub rule: String,
+    /// The rule that produced the gate (`unsigned-cache-flush`, `ds-at-every-parent-server`, …).
+    pub rule: Rule,
     pub satisfied: bool,
     /// For time gates: when it opens, once its base instant is known.
     pub not_before: Option<Timestamp>,
@@ -32,58 +166,83 @@ pub struct Gate {
     pub detail: String,
     /// For time gates: the mark the delay counts from, and the delay (used by the timeline).
     #[serde(skip)]
-    pub(crate) base: Option<(String, Secs)>,
+    pub(crate) base: Option<(Since, Secs)>,
+}
+
+/// What a time gate counts from: a journal mark, or (seed 003) the instant a registrar key was
+/// first seen in place. Typed, so a gate cannot count from a misspelled instant that never is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Since {
+    Mark(Mark),
+    /// The key id (`flags/algorithm/public key`) of a registrar key.
+    KeyAdded(String),
+}
+
+impl From<Mark> for Since {
+    fn from(m: Mark) -> Self {
+        Since::Mark(m)
+    }
+}
+
+impl std::fmt::Display for Since {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Since::Mark(m) => f.write_str(m.as_str()),
+            Since::KeyAdded(k) => write!(f, "key_added:{k}"),
+        }
+    }
 }
 
 /// The instants gates count from: the journal's marks with this run's new facts applied.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Marks {
-    pub map: BTreeMap<String, Timestamp>,
+    pub map: BTreeMap<Since, Timestamp>,
 }
 
 impl Marks {
-    pub fn get(&self, name: &str) -> Option<Timestamp> {
-        self.map.get(name).copied()
+    pub fn get(&self, since: impl Into<Since>) -> Option<Timestamp> {
+        self.map.get(&since.into()).copied()
     }
 }
 
 /// A temporal gate `base + delay`. Closed, with no instant, while `base` is unknown.
 pub(crate) fn time_gate(
-    rule: &str,
+    rule: Rule,
     marks: &Marks,
     now: Timestamp,
-    base: &str,
+    base: impl Into<Since>,
     delay: Secs,
     detail: String,
 ) -> Gate {
-    match marks.get(base) {
+    let base = base.into();
+    match marks.get(base.clone()) {
         Some(t) => {
             let nb = delay.after(t);
             Gate {
                 kind: GateKind::Time,
-                rule: rule.to_string(),
+                rule,
                 satisfied: now >= nb,
                 not_before: Some(nb),
                 detail: format!("{detail} ({base} at {t} + {})", delay.human()),
-                base: Some((base.to_string(), delay)),
+                base: Some((base.clone(), delay)),
             }
         }
         None => Gate {
             kind: GateKind::Time,
-            rule: rule.to_string(),
+            rule,
             satisfied: false,
             not_before: None,
             detail: format!("{detail} ({} after {base})", delay.human()),
-            base: Some((base.to_string(), delay)),
+            base: Some((base.clone(), delay)),
         },
     }
 }
 
 /// An observable gate.
-pub(crate) fn observable(rule: &str, satisfied: bool, detail: impl Into<String>) -> Gate {
+pub(crate) fn observable(rule: Rule, satisfied: bool, detail: impl Into<String>) -> Gate {
     Gate {
         kind: GateKind::Observable,
-        rule: rule.to_string(),
+        rule,
         satisfied,
         not_before: None,
         detail: detail.into(),
@@ -112,7 +271,7 @@ pub(crate) struct Draft {
     pub changes: Vec<ValueChange>,
     pub reason: String,
     pub rollback: String,
-    pub produces: Vec<String>,
+    pub produces: Vec<Since>,
 }
 
 impl Draft {
@@ -155,8 +314,8 @@ impl Draft {
         });
         self
     }
-    pub fn produces(mut self, mark: &str) -> Self {
-        self.produces.push(mark.to_string());
+    pub fn produces(mut self, since: impl Into<Since>) -> Self {
+        self.produces.push(since.into());
         self
     }
     pub fn all_open(&self) -> bool {

@@ -21,7 +21,7 @@ use crate::config::Desired;
 use crate::model::{Action, ActionKind, Timestamp, Ttl, ZoneName};
 use crate::state::{Baseline, Direction, Journal, Mark, Observed};
 
-pub use gates::{Gate, GateKind};
+pub use gates::{Gate, GateKind, Rule};
 pub use timeline::{TimelineEntry, timeline};
 pub use zone::{KeyState, KskStates, RecordState, ZoneKeyStates};
 
@@ -132,7 +132,7 @@ pub struct Step {
     pub rollback: String,
     /// The marks this step's completion produces (for the timeline's projection).
     #[serde(skip)]
-    pub(crate) produces: Vec<String>,
+    pub(crate) produces: Vec<gates::Since>,
 }
 
 impl Step {
@@ -386,7 +386,7 @@ fn hold_on_errors(zp: &mut ZonePlan) {
     {
         s.status = StepStatus::Blocked;
         s.gates.push(gates::observable(
-            "zone-without-errors",
+            Rule::ZoneWithoutErrors,
             false,
             detail.clone(),
         ));

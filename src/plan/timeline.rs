@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{ActionKind, Timestamp, ZoneName};
 use crate::state::Journal;
 
-use super::gates::{GateKind, Marks};
+use super::gates::{GateKind, Marks, Since};
 use super::{JournalUpdate, Plan, StepStatus, TargetKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,17 +33,17 @@ pub fn timeline(plan: &Plan, journal: &Journal) -> Vec<TimelineEntry> {
             TargetKind::Zone => {
                 if let Some(zj) = journal.zones.get(&zp.zone) {
                     for (m, t) in &zj.marks {
-                        marks.map.insert(m.as_str().to_string(), *t);
+                        marks.map.insert((*m).into(), *t);
                     }
                 }
             }
             TargetKind::Domain => {
                 if let Some(dj) = journal.domains.get(&zp.zone) {
                     for (m, t) in &dj.marks {
-                        marks.map.insert(m.as_str().to_string(), *t);
+                        marks.map.insert((*m).into(), *t);
                     }
                     for (k, t) in &dj.key_added_at {
-                        marks.map.insert(format!("key_added:{k}"), *t);
+                        marks.map.insert(Since::KeyAdded(k.clone()), *t);
                     }
                 }
             }
@@ -51,13 +51,13 @@ pub fn timeline(plan: &Plan, journal: &Journal) -> Vec<TimelineEntry> {
         for u in &plan.updates {
             match u {
                 JournalUpdate::SetMark { zone, mark, at, .. } if zone == &zp.zone => {
-                    marks.map.insert(mark.as_str().to_string(), *at);
+                    marks.map.insert((*mark).into(), *at);
                 }
                 JournalUpdate::ClearMark { zone, mark, .. } if zone == &zp.zone => {
-                    marks.map.remove(mark.as_str());
+                    marks.map.remove(&(*mark).into());
                 }
                 JournalUpdate::KeyAdded { zone, key, at } if zone == &zp.zone => {
-                    marks.map.insert(format!("key_added:{key}"), *at);
+                    marks.map.insert(Since::KeyAdded(key.clone()), *at);
                 }
                 _ => {}
             }
@@ -75,13 +75,13 @@ pub fn timeline(plan: &Plan, journal: &Journal) -> Vec<TimelineEntry> {
                 let Some((base, delay)) = &g.base else {
                     continue;
                 };
-                let at = match marks.get(base) {
+                let at = match marks.get(base.clone()) {
                     Some(b) => delay.after(b),
                     None => delay.after(t),
                 };
                 if at > earliest {
                     earliest = at;
-                    rule = g.rule.clone();
+                    rule = g.rule.to_string();
                     detail = g.detail.clone();
                 }
             }

@@ -220,7 +220,7 @@ impl PlanDoc {
                                         crate::plan::GateKind::Observable => "observable",
                                     }
                                     .into(),
-                                    rule: g.rule.clone(),
+                                    rule: g.rule.to_string(),
                                     satisfied: g.satisfied,
                                     not_before: g.not_before.map(t),
                                     detail: g.detail.clone(),

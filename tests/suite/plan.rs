@@ -1373,3 +1373,37 @@ pub(crate) mod scenarios {
         }
     }
 }
+
+/// Every gate rule the planner can produce is in the README's gate table, and the table names
+/// no rule the planner does not have: the rule ids are typed (`plan::Rule`), so this is the one
+/// place the two could drift.
+#[test]
+fn readme_gate_table_lists_every_rule() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("| rule | kind | opens when |")
+        .expect("the gate table");
+    let table: String = readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('|').nth(1).unwrap_or("").to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let documented: std::collections::BTreeSet<String> = table
+        .split(',')
+        .map(|s| s.trim().trim_matches('`').to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let typed: std::collections::BTreeSet<String> = plan::Rule::ALL
+        .iter()
+        .map(|r| r.as_str().to_string())
+        .collect();
+    assert_eq!(documented, typed);
+    for r in plan::Rule::ALL {
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(json, format!("\"{r}\""));
+    }
+}

@@ -950,7 +950,7 @@ fn a_ds_published_again_after_a_withdrawal_soaks_anew() {
                 s.gates
                     .iter()
                     .filter(|g| !g.satisfied)
-                    .map(|g| g.rule.clone())
+                    .map(|g| g.rule)
                     .collect::<Vec<_>>(),
             )
         })

@@ -7,7 +7,7 @@ use crate::config::Trust;
 use crate::model::{Action, DsTarget, Secs, Ttl};
 use crate::state::{KskStatus, Mark, ParentObs, SigningStatus};
 
-use super::super::gates::{Draft, observable, time_gate};
+use super::super::gates::{Draft, Rule, observable, time_gate};
 use super::super::{Phase, Severity};
 use super::finally::{restore_changes, restore_soa_change};
 use super::{Ctx, DS_GONE, DS_SEEN, UNSEEN_DS_TTL, fmt_ds, registrar_op_gate, status_str};
@@ -213,7 +213,7 @@ pub(super) fn untrust(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
             "a cached DS with no signed zone behind it is a SERVFAIL for every validating resolver",
         )
         .gate(observable(
-            "ds-gone-everywhere",
+            Rule::DsGoneEverywhere,
             gone_now,
             format!(
                 "{clean} of {parents} parent server(s) answered with no DS; parent API and registrar hold {}{}",
@@ -225,7 +225,7 @@ pub(super) fn untrust(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
             ),
         ))
         .gate(time_gate(
-            "ds-cache-expiry",
+            Rule::DsCacheExpiry,
             &cx.marks,
             cx.now,
             DS_GONE,
@@ -261,7 +261,7 @@ fn unsign(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
     let signing_on = !matches!(cx.obs.dnssec.status, SigningStatus::NotSigning);
     let reg_keys: Vec<_> = cx.registrar_keys().into_iter().cloned().collect();
     let no_ds = observable(
-        "no-ds-anywhere",
+        Rule::NoDsAnywhere,
         !cx.ds_possible(),
         "every parent server answered with no DS, and no parent API, registrar key or registrar operation holds one",
     );
@@ -307,7 +307,7 @@ fn unsign(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
             || cx.obs.live.parent_servers.iter().any(|s| s.result.is_err())
             || cx.registrar_op_in_flight().is_some();
         let ref_gate = observable(
-            "no-ds-references-key",
+            Rule::NoDsReferencesKey,
             !referenced && !unobserved,
             if unobserved && !referenced {
                 format!(
@@ -319,7 +319,7 @@ fn unsign(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
             },
         );
         let signing_off = observable(
-            "signing-disabled",
+            Rule::SigningDisabled,
             !signing_on,
             "Route 53 no longer signs the zone",
         );

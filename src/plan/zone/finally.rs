@@ -7,7 +7,7 @@ use crate::model::{Action, DsRecord, MAX_SIGNED_TTL, SoaChange, Ttl, TtlChange};
 use crate::state::ParentObs;
 
 use super::super::Phase;
-use super::super::gates::{Draft, observable, time_gate};
+use super::super::gates::{Draft, Rule, observable, time_gate};
 use super::{Ctx, TRUSTED, same_set};
 
 /// The finally steps, each gated on the soak after trust.
@@ -21,7 +21,7 @@ pub(super) fn finally(
     // Finally (seed 000 step 3, optional): lengthen the DS TTL, restore TTLs — after the soak.
     let soak = cx.safety.soak;
     let soak_gate = time_gate(
-        "trust-soak",
+        Rule::TrustSoak,
         &cx.marks,
         cx.now,
         TRUSTED,
@@ -65,7 +65,7 @@ pub(super) fn finally(
             // (lowered first), raising would undo the lowering a minute later.
             .gate(soak_gate.clone())
             .gate(observable(
-                "ds-published",
+                Rule::DsPublished,
                 !ds_records.is_empty() && same_set(ds, ds_records),
                 "the parent holds exactly the DS of the active KSKs",
             )),

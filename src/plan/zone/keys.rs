@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Secs, Timestamp, Ttl};
 use crate::state::{Direction, KskObs, Mark, SigningStatus};
 
-use super::super::gates::Draft;
+use super::super::gates::{Draft, Rule};
 use super::{Ctx, DS_GONE, DS_SEEN, SIGNING, TRUSTED, UNSEEN_DS_TTL};
 
 /// RFC 7583 §3.1's record states.
@@ -73,7 +73,7 @@ pub struct ZoneKeyStates {
 }
 
 /// The open instant of the first gate named `rule` among `drafts` (when it is open).
-fn gate_opened(drafts: &[Draft], rule: &str) -> Option<(bool, Option<Timestamp>)> {
+fn gate_opened(drafts: &[Draft], rule: Rule) -> Option<(bool, Option<Timestamp>)> {
     drafts
         .iter()
         .flat_map(|d| d.gates.iter())
@@ -156,7 +156,7 @@ fn dnskey_state(
             "served, or signing, at some zone servers only (or a server did not answer)",
         );
     }
-    match cx.marks.get(Mark::SigningDisabledInsync.as_str()) {
+    match cx.marks.get(Mark::SigningDisabledInsync) {
         Some(d) if cx.now < fill.after(d) => rs(
             KeyState::Unretentive,
             Some(d),
@@ -223,7 +223,7 @@ fn ds_state(cx: &Ctx<'_>, k: &KskObs, drafts: &[Draft], direction: Direction) ->
         );
     }
     // Destroy's own wait decides when a DS gone everywhere is out of every cache.
-    if let Some((open, at)) = gate_opened(drafts, "ds-cache-expiry") {
+    if let Some((open, at)) = gate_opened(drafts, Rule::DsCacheExpiry) {
         return if open {
             rs(
                 KeyState::Hidden,
@@ -272,7 +272,7 @@ fn unsigned_state(cx: &Ctx<'_>, drafts: &[Draft]) -> RecordState {
     match cx.obs.dnssec.status {
         SigningStatus::NotSigning => rs(KeyState::Omnipresent, None, "the zone is not signed"),
         _ => match (
-            gate_opened(drafts, "unsigned-cache-flush"),
+            gate_opened(drafts, Rule::UnsignedCacheFlush),
             cx.marks.get(SIGNING),
         ) {
             (Some((true, at)), _) => rs(

@@ -29,18 +29,18 @@ mod trust;
 
 pub use keys::{KeyState, KskStates, RecordState, ZoneKeyStates};
 
-use super::gates::{Marks, observable};
+use super::gates::{Marks, Rule, observable};
 use super::{
     Drift, Issue, JournalUpdate, Mode, PlanInput, Severity, TargetKind, ZonePlan, finish_steps,
 };
 
-const PREPARE: &str = "prepare_insync";
-const SIGNING: &str = "signing_insync";
-const DS_SEEN: &str = "ds_seen_everywhere";
-const TRUSTED: &str = "trust_established";
-const DS_LOST: &str = "ds_lost";
-const DS_GONE: &str = "ds_gone_everywhere";
-const SIGNING_FAULT: &str = "signing_fault";
+const PREPARE: Mark = Mark::PrepareInsync;
+const SIGNING: Mark = Mark::SigningInsync;
+const DS_SEEN: Mark = Mark::DsSeenEverywhere;
+const TRUSTED: Mark = Mark::TrustEstablished;
+const DS_LOST: Mark = Mark::DsLost;
+const DS_GONE: Mark = Mark::DsGoneEverywhere;
+const SIGNING_FAULT: Mark = Mark::SigningFault;
 
 /// The TTL assumed for a DS that was asked of a registrar but never seen: TLDs serve DS RRsets
 /// with TTLs of a day or less (`com`, `net`, `org`: 86400 s); two days bounds them with room.
@@ -66,8 +66,8 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn set_mark(&mut self, mark: Mark) {
-        if self.marks.get(mark.as_str()).is_none() {
-            self.marks.map.insert(mark.as_str().to_string(), self.now);
+        if self.marks.get(mark).is_none() {
+            self.marks.map.insert(mark.into(), self.now);
             self.updates.push(JournalUpdate::SetMark {
                 zone: self.name.clone(),
                 target: TargetKind::Zone,
@@ -80,8 +80,8 @@ impl Ctx<'_> {
     /// Sets `mark` at `at` (an instant computed from the journal, at most `now`) unless set.
     fn set_mark_at(&mut self, mark: Mark, at: Timestamp) {
         let at = at.min(self.now);
-        if self.marks.get(mark.as_str()).is_none() {
-            self.marks.map.insert(mark.as_str().to_string(), at);
+        if self.marks.get(mark).is_none() {
+            self.marks.map.insert(mark.into(), at);
             self.updates.push(JournalUpdate::SetMark {
                 zone: self.name.clone(),
                 target: TargetKind::Zone,
@@ -93,14 +93,14 @@ impl Ctx<'_> {
 
     /// Moves `mark` to now: for "last seen" instants rather than "since" ones.
     fn refresh_mark(&mut self, mark: Mark) {
-        if self.marks.get(mark.as_str()) != Some(self.now) {
+        if self.marks.get(mark) != Some(self.now) {
             self.clear_mark(mark);
             self.set_mark(mark);
         }
     }
 
     fn clear_mark(&mut self, mark: Mark) {
-        if self.marks.map.remove(mark.as_str()).is_some() {
+        if self.marks.map.remove(&mark.into()).is_some() {
             self.updates.push(JournalUpdate::ClearMark {
                 zone: self.name.clone(),
                 target: TargetKind::Zone,
@@ -109,7 +109,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn has(&self, mark: &str) -> bool {
+    fn has(&self, mark: Mark) -> bool {
         self.marks.get(mark).is_some()
     }
 
@@ -321,7 +321,7 @@ pub(crate) fn plan_zone(
 
     let mut marks = Marks::default();
     for (m, t) in &zj.marks {
-        marks.map.insert(m.as_str().to_string(), *t);
+        marks.map.insert((*m).into(), *t);
     }
 
     let safety = spec.map(|s| s.safety.clone()).unwrap_or_default();
@@ -542,7 +542,7 @@ fn status_str(s: SigningStatus) -> &'static str {
 fn registrar_op_gate(cx: &Ctx<'_>) -> crate::plan::Gate {
     match cx.registrar_op_in_flight() {
         Some(op) => observable(
-            "registrar-one-operation",
+            Rule::RegistrarOneOperation,
             false,
             format!(
                 "registrar operation {} ({}) is {:?}; Route 53 Domains takes one key at a time",
@@ -550,7 +550,7 @@ fn registrar_op_gate(cx: &Ctx<'_>) -> crate::plan::Gate {
             ),
         ),
         None => observable(
-            "registrar-one-operation",
+            Rule::RegistrarOneOperation,
             true,
             "no registrar operation in flight",
         ),

@@ -7,7 +7,7 @@ use crate::config::ZoneSpec;
 use crate::model::{Action, SoaChange, TtlChange};
 use crate::state::Mark;
 
-use super::super::gates::{Draft, Gate, observable};
+use super::super::gates::{Draft, Gate, Rule, observable};
 use super::super::{Phase, Severity};
 use super::{Ctx, PREPARE};
 
@@ -111,7 +111,7 @@ pub(super) fn prepare(
         }
     }
     let prepare_gate = observable(
-        "prepare-insync",
+        Rule::PrepareInsync,
         prepare_skipped || cx.has(PREPARE),
         if pending_changes.is_empty() {
             "lowered TTLs and SOA INSYNC at every Route 53 server (GetChange)".to_string()

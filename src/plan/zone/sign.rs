@@ -7,7 +7,7 @@ use crate::config::ZoneSpec;
 use crate::model::Action;
 use crate::state::{KskObs, KskStatus, Mark};
 
-use super::super::gates::{Draft, Gate, observable};
+use super::super::gates::{Draft, Gate, Rule, observable};
 use super::super::{Drift, Phase, Severity};
 use super::{Ctx, SIGNING, status_str};
 
@@ -168,13 +168,13 @@ pub(super) fn sign<'a>(
     .done(signing)
     .change("signing", status_str(cx.obs.dnssec.status), "SIGNING")
     .gate(observable(
-        "active-ksk",
+        Rule::ActiveKsk,
         !active.is_empty(),
         "Route 53 needs an ACTIVE KSK before it signs",
     ))
     .gate(if emergency {
         observable(
-            "prepare-insync",
+            Rule::PrepareInsync,
             true,
             "skipped: repairing an outage comes first",
         )

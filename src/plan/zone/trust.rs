@@ -7,7 +7,7 @@ use crate::config::{Trust, ZoneSpec};
 use crate::model::{Action, DsRecord, Secs, Ttl};
 use crate::state::{KskObs, Mark, ParentObs};
 
-use super::super::gates::{Draft, Gate, observable, time_gate};
+use super::super::gates::{Draft, Gate, Rule, observable, time_gate};
 use super::super::{Drift, Phase, Severity};
 use super::{
     Ctx, DS_LOST, DS_SEEN, PREPARE, SIGNING, SIGNING_FAULT, TRUSTED, ds_target, fmt_ds, planned_ds,
@@ -254,17 +254,17 @@ pub(super) fn publish(
                     )
                     .change(format!("registrar key id {}", r.id), "present", "absent")
                     .gate(observable(
-                        "remaining-keys-sign",
+                        Rule::RemainingKeysSign,
                         remaining_sign,
                         "every active KSK that stays signs the DNSKEY RRset at every zone server (a DS must point at a key that signs)",
                     ))
                     .gate(observable(
-                        "remaining-ds-at-every-parent-server",
+                        Rule::RemainingDsAtEveryParentServer,
                         ds_everywhere,
                         "every parent server serves the DS of every active KSK",
                     ))
                     .gate(time_gate(
-                        "registrar-key-deletion-delay",
+                        Rule::RegistrarKeyDeletionDelay,
                         &cx.marks,
                         cx.now,
                         DS_SEEN,
@@ -352,7 +352,7 @@ pub(super) fn await_trust(
         "resolvers see the DS only after their cached delegation NS expires (seed 000 step 3)",
     )
     .gate(observable(
-        "ds-at-every-parent-server",
+        Rule::DsAtEveryParentServer,
         ds_everywhere || cx.has(TRUSTED),
         format!(
             "{seen_count} of {} parent server(s) serve a DS matching an active KSK",
@@ -360,7 +360,7 @@ pub(super) fn await_trust(
         ),
     ))
     .gate(time_gate(
-        "ds-propagation-margin",
+        Rule::DsPropagationMargin,
         &cx.marks,
         cx.now,
         DS_SEEN,
@@ -368,7 +368,7 @@ pub(super) fn await_trust(
         format!("propagation margin {}", margin.human()),
     ))
     .gate(time_gate(
-        "max-ns-ttl",
+        Rule::MaxNsTtl,
         &cx.marks,
         cx.now,
         DS_SEEN,
@@ -376,7 +376,7 @@ pub(super) fn await_trust(
         format!("margin + max NS TTL {} s ({})", max_ns.0.0, max_ns.1),
     ))
     .gate(observable(
-        "ds-validates-at-every-parent-server",
+        Rule::DsValidatesAtEveryParentServer,
         ds_verified || cx.has(TRUSTED),
         if unverified.is_empty() {
             "the DS RRset's signature verifies with the parent's DNSKEY at every parent server (RFC 4035 §5.2)".to_string()
@@ -426,7 +426,7 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<G
     let mut g = Vec::new();
     let signing = cx.signing();
     g.push(observable(
-        "signing-insync",
+        Rule::SigningInsync,
         signing && cx.has(SIGNING),
         "signing enabled and INSYNC at every Route 53 server (GetChange)",
     ));
@@ -442,7 +442,7 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<G
         .filter(|s| s.result.is_ok())
         .count();
     g.push(observable(
-        "zone-signed-everywhere",
+        Rule::ZoneSignedEverywhere,
         served,
         format!(
             "every zone server serves the KSK's DNSKEY and the KSK's own signature over the DNSKEY RRset verifies ({answering} of {} answered)",
@@ -468,7 +468,7 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<G
             .max(lowered_max)
             .max(cx.baseline.soa_minimum);
         g.push(time_gate(
-            "unsigned-cache-flush",
+            Rule::UnsignedCacheFlush,
             &cx.marks,
             cx.now,
             PREPARE,
@@ -485,7 +485,7 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<G
         // was first seen.
         let old_max = cx.baseline.max_ttl.max(MAX_RESOLVER_CACHE_TTL);
         g.push(time_gate(
-            "unsigned-cache-flush",
+            Rule::UnsignedCacheFlush,
             &cx.marks,
             cx.now,
             SIGNING,
@@ -498,7 +498,7 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<G
     }
     let new_max = cx.hz.max_ttl().max(cx.hz.soa.minimum);
     g.push(time_gate(
-        "signed-cache-fill",
+        Rule::SignedCacheFill,
         &cx.marks,
         cx.now,
         SIGNING,
@@ -506,7 +506,7 @@ fn publication_gates(cx: &Ctx<'_>, spec: &ZoneSpec, active: &[&KskObs]) -> Vec<G
         format!("new max TTL {} s", new_max.0),
     ));
     g.push(time_gate(
-        "signing-soak",
+        Rule::SigningSoak,
         &cx.marks,
         cx.now,
         SIGNING,
