@@ -164,6 +164,9 @@ fn zone_filter(names: &[String], desired: &Desired, journal: &Journal) -> Result
 pub struct SavedPlan {
     pub format_version: u32,
     pub zones_filter: Vec<ZoneName>,
+    /// Made with `--fresh-journal`: applying it starts the same zones afresh.
+    #[serde(default)]
+    pub fresh_journal: bool,
     pub plan: Plan,
 }
 
@@ -231,6 +234,7 @@ pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outc
         let saved = SavedPlan {
             format_version: SAVED_PLAN_VERSION,
             zones_filter: only.clone(),
+            fresh_journal: args.fresh_journal,
             plan: p.clone(),
         };
         let text = serde_json::to_string_pretty(&saved).into_diagnostic()?;
@@ -346,7 +350,7 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
             only,
             wait: args.wait,
             max_wait: args.max_wait,
-            fresh_journal: args.fresh_journal,
+            fresh_journal: args.fresh_journal || saved.as_ref().is_some_and(|s| s.fresh_journal),
         },
         fault: None,
     };

@@ -349,6 +349,10 @@ impl<P: Provider> Engine<'_, P> {
                 saved.journal_serial, journal.serial
             )));
         }
+        // A plan made with `--fresh-journal` was planned over the same zones started afresh.
+        if self.options.fresh_journal {
+            journal.start_afresh(self.zones_in_scope(), self.provider.now());
+        }
         let observed = self
             .provider
             .observe(ObserveScope {

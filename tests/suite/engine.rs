@@ -499,3 +499,42 @@ fn a_lost_journal_is_refused_until_fresh_journal_then_destroy_is_safe() {
     assert_eq!(after["bogus_answers"], 0, "{text}");
     assert_eq!(after["zones"][0]["signing_status"], "NOT_SIGNING");
 }
+
+/// A plan saved with `--fresh-journal` is applied over the same zones started afresh: the
+/// journal records when (`afresh_at`), and the destroy that follows without the flag still
+/// assumes the worst for the unknown history (0 bogus answers).
+#[test]
+fn a_saved_fresh_journal_plan_applies_afresh() {
+    let r = Run::new("quickstart.yaml");
+    r.cmd(&["sandbox", "init"]).success();
+    r.cmd(&["apply", "--auto-approve", "--wait"]).success();
+    for e in std::fs::read_dir(r.dir.path()).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("state.json") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let plan = r.dir.path().join("d.plan");
+    r.cmd(&[
+        "plan",
+        "--destroy",
+        "--fresh-journal",
+        "-o",
+        plan.to_str().unwrap(),
+    ])
+    .success();
+    let out = r.cmd(&["apply", plan.to_str().unwrap()]).success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("remove_ds … ok"), "{text}");
+    let journal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(r.state()).unwrap()).unwrap();
+    assert!(
+        journal["zones"]["shop.example.com"]["afresh_at"].is_string(),
+        "{journal:#}"
+    );
+    let out = r.cmd(&["destroy", "--auto-approve", "--wait"]).success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("Converged at"), "{text}");
+    let after = r.show();
+    assert_eq!(after["bogus_answers"], 0, "{text}");
+    assert_eq!(after["zones"][0]["signing_status"], "NOT_SIGNING");
+}
