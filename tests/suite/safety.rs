@@ -10,7 +10,7 @@ use dnssec_pilot::engine::{
 use dnssec_pilot::model::{Action, ActionKind, ActionResult, Dnskey, Secs, Timestamp};
 use dnssec_pilot::plan::{Mode, Plan, StepStatus};
 use dnssec_pilot::provider::Provider;
-use dnssec_pilot::provider::sandbox::{KmsKey, SandboxProvider, init_world};
+use dnssec_pilot::provider::sandbox::{KmsKey, SandboxProvider, Tamper, init_world};
 use dnssec_pilot::state::{
     Journal, KskStatus, Mark, ProbeError, ProbeErrorKind, SigningStatus, StepOutcome, StepRecord,
     ZoneObs,
@@ -1007,6 +1007,74 @@ fn sandbox_withdraw_publish_withdraw_gives_no_bogus_answer() {
                 );
             }
         }
+        assert_eq!(bogus(&p, Secs::days(7)), 0, "{example} seed {seed}");
+    }
+}
+
+/// End to end in the sandbox, with a Route 53 parent and with Route 53 Domains: onboard, destroy;
+/// re-enable until the DS is asked for again, then stop; the DS is published, cached, and
+/// removed by hand between runs (no run sees it); then destroy again. Before the fix the second
+/// destroy counted from the first one's "DS gone since" instant and stopped signing at once while
+/// resolvers held the new DS (220 bogus answers with a Route 53 parent, 20,972 with Route 53
+/// Domains).
+#[test]
+fn sandbox_destroy_reenable_destroy_gives_no_bogus_answer() {
+    for (example, seed) in [("quickstart.yaml", 41), ("route53-registrar.yaml", 42)] {
+        let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(example);
+        let desired = dnssec_pilot::config::load(&config).unwrap().desired;
+        let zone = desired.zones[0].name.clone();
+        let p = SandboxProvider::in_memory(init_world(
+            &desired,
+            seed,
+            "2026-01-05T00:00:00Z".parse().unwrap(),
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let store = JournalStore::new(dir.path().join("state.json"));
+        for mode in [Mode::Apply, Mode::Destroy] {
+            let out = engine(&p, &desired, &store, mode, Some(Secs::days(90))).unwrap();
+            assert!(
+                matches!(out, RunOutcome::Converged { .. }),
+                "{example}: {out:?}"
+            );
+        }
+        let asked = |j: &Journal| {
+            j.zones[&zone]
+                .steps
+                .iter()
+                .filter(|s| {
+                    matches!(
+                        s.action,
+                        Action::PublishDs { .. } | Action::AddRegistrarKey { .. }
+                    )
+                })
+                .count()
+        };
+        let before = asked(&store.load().unwrap().unwrap());
+        // Re-enabled: one run (no `--wait`) an hour, until the DS is asked for again.
+        let mut hours = 0;
+        while asked(&store.load().unwrap().unwrap()) == before {
+            engine(&p, &desired, &store, Mode::Apply, None).unwrap();
+            p.advance_by(Secs::hours(1)).unwrap();
+            hours += 1;
+            assert!(
+                hours < 24 * 30,
+                "{example}: the DS is never asked for again"
+            );
+        }
+        // Published, cached by resolvers, then removed by hand: no run saw it.
+        p.advance_by(Secs::days(1)).unwrap();
+        assert!(
+            p.live(&zone).any_parent_ds(),
+            "{example}: the DS is published"
+        );
+        p.tamper(Tamper::RemoveDs, Some(&zone)).unwrap();
+        let out = engine(&p, &desired, &store, Mode::Destroy, Some(Secs::days(90))).unwrap();
+        assert!(
+            matches!(out, RunOutcome::Converged { .. }),
+            "{example}: {out:?}"
+        );
         assert_eq!(bogus(&p, Secs::days(7)), 0, "{example} seed {seed}");
     }
 }
