@@ -7,16 +7,47 @@ use clap::Parser;
 use dnssec_pilot::cli::{Cli, Command, Settings};
 use dnssec_pilot::commands::{Outcome, iam, run, schema, validate};
 use dnssec_pilot::plan::Mode;
+use dnssec_pilot::render::stdio;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     let settings = Settings::from_cli(&cli);
     match run(cli, &settings) {
         Ok(code) => ExitCode::from(code),
         Err(report) => {
-            eprintln!("{report:?}");
+            stdio::err(&format!("{report:?}\n"));
             ExitCode::from(1)
         }
+    }
+}
+
+/// `--help` and `--version` print to stdout and exit 0; a usage error (an unknown flag, a bad
+/// value, a missing argument) exits 1 as Terraform's do — never 2, which `check` and
+/// `--detailed-exitcode` keep for "changes pending", so a typo cannot pass a CI gate.
+fn usage(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    use std::io::IsTerminal as _;
+    let styled = e.render();
+    let to_stdout = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    let terminal = if to_stdout {
+        std::io::stdout().is_terminal()
+    } else {
+        std::io::stderr().is_terminal()
+    };
+    let text = if terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
+    if to_stdout {
+        stdio::out(&text);
+        ExitCode::SUCCESS
+    } else {
+        stdio::err(&text);
+        ExitCode::from(1)
     }
 }
 
@@ -62,12 +93,14 @@ fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
             let (stdout, code) =
                 dnssec_pilot::provider::dns::probe::run_probe_command(&args, settings.format)
                     .map_err(miette::Report::new)?;
-            print!("{stdout}");
+            stdio::out(&stdout);
             Ok(code)
         }
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut cmd, "dnssec-pilot", &mut std::io::stdout());
+            let mut buf = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "dnssec-pilot", &mut buf);
+            stdio::out(&String::from_utf8_lossy(&buf));
             Ok(0)
         }
     }
@@ -75,12 +108,7 @@ fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
 
 /// Writes a command's outcome (stdout first, then stderr) and returns its exit code.
 fn emit(o: Outcome) -> u8 {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(o.stdout.as_bytes());
-    let _ = out.flush();
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(o.stderr.as_bytes());
-    let _ = err.flush();
+    stdio::out(&o.stdout);
+    stdio::err(&o.stderr);
     o.code
 }

@@ -70,12 +70,12 @@ pub fn load_desired(settings: &Settings) -> Result<Desired> {
     match config::load(&settings.config) {
         Ok(l) => {
             if !l.warnings.items.is_empty() {
-                eprint!("{}", l.warnings.render_human(settings.color));
+                crate::render::stdio::err(&l.warnings.render_human(settings.color));
             }
             Ok(l.desired)
         }
         Err(e) => {
-            eprint!("{}", e.render(false, settings.color));
+            crate::render::stdio::err(&e.render(false, settings.color));
             Err(miette!(
                 help =
                     "run `dnssec-pilot validate` for the full list, fix the file, then try again",
@@ -272,13 +272,15 @@ pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outc
 fn ask_approval(plan: &Plan, verb: &str) -> bool {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        eprintln!("error: refusing to {verb} without approval: standard input is not a terminal");
-        eprintln!("  help: review the plan, then pass `--auto-approve`");
+        crate::render::stdio::err(&format!(
+            "error: refusing to {verb} without approval: standard input is not a terminal\n  help: review the plan, then pass `--auto-approve`\n"
+        ));
         return false;
     }
     let ready = plan.ready_steps().count();
-    eprint!("\n{ready} step(s) are ready to run. Do you want to {verb}? Only `yes` is accepted: ");
-    let _ = std::io::stderr().flush();
+    crate::render::stdio::err(&format!(
+        "\n{ready} step(s) are ready to run. Do you want to {verb}? Only `yes` is accepted: "
+    ));
     let mut line = String::new();
     if stdin.lock().read_line(&mut line).is_err() {
         return false;
@@ -503,9 +505,12 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
             "events": log,
             "exit_code": code,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).into_diagnostic()?);
+        crate::render::stdio::out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).into_diagnostic()?
+        ));
     } else {
-        println!("{summary}");
+        crate::render::stdio::out(&format!("{summary}\n"));
     }
     Ok(code)
 }

@@ -524,13 +524,22 @@ pub fn render_human(file: &str, src: &str, diags: &[Diagnostic], color: bool) ->
         .with_width(100)
         .with_links(false)
         .with_context_lines(1);
+    let long_lines = src.lines().any(|l| l.len() > MAX_RENDERED_LINE);
     let source = Arc::new(NamedSource::new(file, src.to_string()));
     let mut out = String::new();
     for d in diags {
-        let report = Report {
-            diag: d,
-            source: source.clone(),
+        // miette cannot draw a label past column 65,535 (it panics): a long line is clipped
+        // to a window around what the diagnostic points at, for this diagnostic only.
+        let clipped;
+        let (diag, source) = if long_lines {
+            let (text, c) = clip_long_lines(src, d);
+            clipped = c;
+            (&clipped, Arc::new(NamedSource::new(file, text)))
+        } else {
+            (d, source.clone())
         };
+        let d = diag;
+        let report = Report { diag: d, source };
         let mut s = String::new();
         if handler.render_report(&mut s, &report).is_err() {
             s = format!("{}[{}]: {}\n", severity_word(d.severity), d.code, d.message);
@@ -546,6 +555,88 @@ pub fn render_human(file: &str, src: &str, diags: &[Diagnostic], color: bool) ->
     out.push_str(&summary(file, diags));
     out.push('\n');
     out
+}
+
+/// Lines longer than this are clipped before miette renders them.
+const MAX_RENDERED_LINE: usize = 400;
+/// Bytes kept on either side of a label on a clipped line.
+const CLIP_CONTEXT: usize = 40;
+/// The most of one label's own text kept on a clipped line.
+const CLIP_LABEL: usize = 200;
+
+/// `src` with every line longer than [`MAX_RENDERED_LINE`] cut to a window around the labels of
+/// `d` on it (`…` marks what is left out), and `d` with its label spans moved to match; a clipped
+/// label says the real column. Line numbers are kept.
+fn clip_long_lines(src: &str, d: &Diagnostic) -> (String, Diagnostic) {
+    let mut out = String::with_capacity(src.len().min(64 * 1024));
+    let mut diag = d.clone();
+    let mut line_start = 0;
+    for line in src.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let line_end = line_start + body.len();
+        let new_start = out.len();
+        if body.len() <= MAX_RENDERED_LINE {
+            out.push_str(line);
+        } else {
+            let on_line: Vec<usize> = d
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.span.offset >= line_start && l.span.offset <= line_end)
+                .map(|(i, _)| i)
+                .collect();
+            let (from, to) = if on_line.is_empty() {
+                (line_start, line_start + 80)
+            } else {
+                let first = on_line
+                    .iter()
+                    .map(|&i| d.labels[i].span.offset)
+                    .min()
+                    .unwrap_or(line_start);
+                let last = on_line
+                    .iter()
+                    .map(|&i| d.labels[i].span.offset + d.labels[i].span.len.min(CLIP_LABEL))
+                    .max()
+                    .unwrap_or(first);
+                let from = first.saturating_sub(CLIP_CONTEXT).max(line_start);
+                let to = (last + CLIP_CONTEXT).min(line_end).max(from);
+                (from, to.min(from + MAX_RENDERED_LINE))
+            };
+            let from = floor_char_boundary(src, from);
+            let to = floor_char_boundary(src, to.min(line_end));
+            if from > line_start {
+                out.push('…');
+            }
+            let window_at = out.len();
+            out.push_str(&src[from..to]);
+            if to < line_end {
+                out.push('…');
+            }
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+            for i in on_line {
+                let l = &mut diag.labels[i];
+                let column = l.span.column;
+                let start = l.span.offset.clamp(from, to);
+                let end = (l.span.offset + l.span.len).clamp(start, to);
+                l.span.offset = window_at + (start - from);
+                l.span.len = end - start;
+                l.text = format!("{} (column {column})", l.text);
+            }
+            line_start = line_end + (line.len() - body.len());
+            continue;
+        }
+        // Labels on later lines move by however much earlier lines shrank.
+        let shift = line_start as isize - new_start as isize;
+        for l in diag.labels.iter_mut() {
+            if l.span.offset >= line_start && l.span.offset <= line_end && shift != 0 {
+                l.span.offset = (l.span.offset as isize - shift).max(0) as usize;
+            }
+        }
+        line_start = line_end + (line.len() - body.len());
+    }
+    (out, diag)
 }
 
 /// `` `file`: 2 errors, 1 warning `` — or the word `valid`.

@@ -4,6 +4,7 @@
 //! planner can change without breaking a script.
 
 pub mod plan_json;
+pub mod stdio;
 
 use std::fmt::Write as _;
 

@@ -10,3 +10,4 @@ mod plan;
 mod safety;
 mod sandbox;
 mod schemas;
+mod ux;

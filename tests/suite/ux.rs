@@ -1,0 +1,154 @@
+//! Integration tests: what an operator's shell and CI see (issue 15) — usage errors never exit 2
+//! (the code `check` and `--detailed-exitcode` keep for "pending"), a closed stdout is never a
+//! panic, a very long YAML line never crashes the diagnostics renderer.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn bin_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_dnssec-pilot"))
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
+/// Runs the binary with its stdout on a pipe whose reader is already closed: every write to it
+/// fails with EPIPE. Returns the exit code and stderr.
+fn with_closed_stdout(args: &[&str], dir: &Path) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(bin_path())
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(args)
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn usage_errors_exit_1_never_the_pending_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["check", "--fail-on", "warnings"][..],
+        &["plan", "--no-such-flag"],
+        &["apply", "--max-wait", "soon"],
+        &["no-such-command"],
+        &[],
+    ] {
+        let out = Command::new(bin_path())
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains('\u{1b}'), "NO_COLOR: {err}");
+        assert!(out.stdout.is_empty(), "usage errors go to stderr: {args:?}");
+    }
+    for args in [&["--help"][..], &["--version"], &["plan", "--help"]] {
+        let out = Command::new(bin_path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example("quickstart.yaml"), dir.path().join("dnssec.yaml")).unwrap();
+    let ok = Command::new(bin_path())
+        .current_dir(dir.path())
+        .args(["--sandbox", "world.json", "sandbox", "init"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    for (args, code) in [
+        (&["completions", "zsh"][..], 0),
+        (&["completions", "bash"], 0),
+        (&["schema", "plan"], 0),
+        (&["validate"], 0),
+        (&["--sandbox", "world.json", "plan"], 0),
+        (&["--sandbox", "world.json", "--format", "json", "plan"], 0),
+        (
+            &[
+                "--sandbox",
+                "world.json",
+                "apply",
+                "--auto-approve",
+                "--wait",
+            ],
+            0,
+        ),
+        (&["--sandbox", "world.json", "show"], 0),
+        (&["--sandbox", "world.json", "check"], 0),
+        (
+            &[
+                "--sandbox",
+                "world.json",
+                "destroy",
+                "--auto-approve",
+                "--wait",
+            ],
+            0,
+        ),
+    ] {
+        let (got, err) = with_closed_stdout(args, dir.path());
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(got, Some(code), "{args:?}: {err}");
+    }
+    // The apply behind the closed pipe did all its work: the journal and the world agree.
+    let show = Command::new(bin_path())
+        .current_dir(dir.path())
+        .args([
+            "--sandbox",
+            "world.json",
+            "--format",
+            "json",
+            "sandbox",
+            "show",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(v["bogus_answers"], 0);
+    assert_eq!(v["zones"][0]["signing_status"], "NOT_SIGNING");
+}
+
+#[test]
+fn a_label_past_column_65535_is_clipped_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.yaml");
+    let yaml = format!(
+        "version: 1\nzones: [ {{ name: example.com, signing: {{ enabled: false }}, {}bogus_key: 1 }} ]\n",
+        " ".repeat(70_000)
+    );
+    std::fs::write(&path, yaml).unwrap();
+    let out = Command::new(bin_path())
+        .env("NO_COLOR", "1")
+        .arg("-c")
+        .arg(&path)
+        .arg("validate")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("DP0002"), "{err}");
+    assert!(err.contains("(column 70060)"), "{err}");
+    assert!(
+        err.lines().all(|l| l.chars().count() < 600),
+        "the long line is clipped: {}",
+        err.len()
+    );
+}
