@@ -193,7 +193,9 @@ impl Code {
             Code::SharedKmsKey => "two KSKs on one KMS key",
             Code::KmsArn => "`kms_key` is not a KMS key or alias ARN",
             Code::KmsRegion => "`kms_key` is not in `us-east-1`",
-            Code::HostedZoneId => "hosted zone id not of Route 53's form",
+            Code::HostedZoneId => {
+                "hosted zone id not of Route 53's form (up to 32 capital letters and digits)"
+            }
             Code::NoTrust => "a signed zone without a trust target",
             Code::TwoTrusts => "two trust targets for one zone",
             Code::BadParent => "the parent zone cannot be this zone's parent",
@@ -251,7 +253,7 @@ impl Code {
             Code::KmsArn => "`arn:aws:kms:us-east-1:<account>:key/<id>` or `…:alias/<name>`",
             Code::KmsRegion => "create the key in `us-east-1`; Route 53 requires it",
             Code::HostedZoneId => {
-                "`Z` followed by capital letters and digits, without `/hostedzone/`"
+                "up to 32 capital letters and digits (as `GetHostedZone` shows it), without `/hostedzone/`"
             }
             Code::NoTrust => {
                 "add `trust:` with `parent_zone`, `registrar: route53_domains` or `registrar: external`"

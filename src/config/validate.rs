@@ -538,9 +538,11 @@ impl Validator<'_> {
             );
             return None;
         }
-        let ok = id.len() >= 2
+        // The API documents a hosted zone id as a string of at most 32 characters; Route 53's
+        // are capital letters and digits, mostly starting with `Z` — but not always (moto's and
+        // some older zones' do not), so the first letter is not checked.
+        let ok = !id.is_empty()
             && id.len() <= 32
-            && id.starts_with('Z')
             && id
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
@@ -552,7 +554,7 @@ impl Validator<'_> {
                 h.span,
                 "not a hosted zone id",
                 format!(
-                    "`{id}` is not a Route 53 hosted zone id (`Z` and up to 31 capital letters or digits, e.g. `Z0123456789ABCDEFGHIJ`)"
+                    "`{id}` is not a Route 53 hosted zone id (up to 32 capital letters and digits, e.g. `Z0123456789ABCDEFGHIJ`)"
                 ),
             ));
             None

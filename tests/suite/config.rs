@@ -722,3 +722,32 @@ fn x_keys_hold_anchors_shared_through_merge_keys() {
     );
     assert_eq!(error_codes(&nested), vec!["DP0002"]);
 }
+
+/// Moto's hosted zone ids (`DJ9B3Z1OL4E6CTDYKRBWAE`) and any id AWS documents (at most 32
+/// characters) are accepted whatever their first letter; lower case, a prefix or 33 characters
+/// are still refused.
+#[test]
+fn hosted_zone_ids_are_checked_as_aws_documents_them_not_by_their_first_letter() {
+    let zone = |id: &str| {
+        format!(
+            "version: 1\nzones:\n  - name: example.com\n    hosted_zone_id: {id}\n    signing: {{ enabled: false }}\n"
+        )
+    };
+    for id in [
+        "DJ9B3Z1OL4E6CTDYKRBWAE",
+        "Z0123456789ABCDEFGHIJ",
+        "A1",
+        &format!("A{}", "9".repeat(31)),
+    ] {
+        let l = load_str(&zone(id), "t").unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(l.desired.zones[0].hosted_zone_id.as_deref(), Some(id));
+    }
+    for id in [
+        "dj9b3z1ol4e6ctdykrbwae",
+        "/hostedzone/Z1",
+        &"Z".repeat(33),
+        "Z-1",
+    ] {
+        assert_eq!(error_codes(&zone(id)), vec!["DP0020"], "{id}");
+    }
+}
