@@ -252,10 +252,12 @@ pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outc
         ),
         _ => out.human(),
     };
-    let code = if !args.detailed_exitcode {
-        0
-    } else if p.has_errors() {
+    // A zone error (a plan issue a person must decide) is an error of `plan` too, as in
+    // Terraform: exit 1, with or without `--detailed-exitcode`.
+    let code = if p.has_errors() {
         1
+    } else if !args.detailed_exitcode {
+        0
     } else if p.has_changes() {
         2
     } else {

@@ -161,7 +161,9 @@ pub fn summary(plan: &Plan) -> String {
     let pending: usize = plan.zones.iter().map(|z| z.pending().count()).sum();
     let waiting = pending - ready;
     let errors = plan.zones.iter().filter(|z| z.has_errors()).count();
-    let mut s = if pending == 0 {
+    let mut s = if pending == 0 && errors > 0 {
+        "No changes could be planned.".to_string()
+    } else if pending == 0 {
         "No changes: reality matches the desired state.".to_string()
     } else {
         format!("Plan: {ready} ready to run, {waiting} waiting")

@@ -152,3 +152,35 @@ fn a_label_past_column_65535_is_clipped_not_a_panic() {
         err.len()
     );
 }
+
+/// A zone error (here `PLAN002`: no such hosted zone) is an error of `plan`: exit 1 with or
+/// without `--detailed-exitcode`, and the summary does not claim that reality matches.
+#[test]
+fn plan_with_a_zone_error_exits_1_and_does_not_say_no_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example("quickstart.yaml"), dir.path().join("dnssec.yaml")).unwrap();
+    let init = Command::new(bin_path())
+        .current_dir(dir.path())
+        .args(["--sandbox", "world.json", "sandbox", "init"])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{init:?}");
+    let other = std::fs::read_to_string(example("quickstart.yaml"))
+        .unwrap()
+        .replace("shop.example.com", "nosuch.example.com")
+        .replace("shop_example_com", "nosuch_example_com");
+    std::fs::write(dir.path().join("other.yaml"), other).unwrap();
+    for extra in [&[][..], &["--detailed-exitcode"]] {
+        let out = Command::new(bin_path())
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["--sandbox", "world.json", "-c", "other.yaml", "plan"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {text}");
+        assert!(text.contains("PLAN002"), "{text}");
+        assert!(!text.contains("reality matches"), "{text}");
+    }
+}
