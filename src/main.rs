@@ -100,7 +100,15 @@ fn run(cli: Cli, settings: &Settings) -> miette::Result<u8> {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
             clap_complete::generate(args.shell, &mut cmd, "dnssec-pilot", &mut buf);
-            stdio::out(&String::from_utf8_lossy(&buf));
+            let mut text = String::from_utf8_lossy(&buf).into_owned();
+            if args.shell == clap_complete::Shell::Bash {
+                // clap_complete 4.6 mangles a hyphenated binary name two ways in bash: the
+                // words it assigns (`dnssec__pilot__subcmd__plan`) never match its case labels
+                // (`dnssec__subcmd__pilot__subcmd__plan`), so nothing after the subcommand
+                // completes. One spelling for both.
+                text = text.replace("dnssec__subcmd__pilot", "dnssec__pilot");
+            }
+            stdio::out(&text);
             Ok(0)
         }
     }

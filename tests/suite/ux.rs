@@ -184,3 +184,51 @@ fn plan_with_a_zone_error_exits_1_and_does_not_say_no_changes() {
         assert!(!text.contains("reality matches"), "{text}");
     }
 }
+
+/// The bash completion, sourced in a real bash, completes flags after the subcommand
+/// (`plan --ti<TAB>` → `--timeline`), subcommands, and values of enumerated flags.
+#[test]
+fn bash_completion_completes_after_the_subcommand_in_a_real_bash() {
+    let out = Command::new(bin_path())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("c.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let complete = |words: &[&str]| -> String {
+        let cword = words.len() - 1;
+        let prev = if cword > 0 { words[cword - 1] } else { "" };
+        let line = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={cword}; _dnssec__pilot dnssec-pilot '{}' '{prev}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            words[cword],
+        );
+        let o = Command::new("bash").args(["-c", &line]).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(
+        complete(&["dnssec-pilot", "pl"])
+            .lines()
+            .any(|l| l == "plan")
+    );
+    assert!(
+        complete(&["dnssec-pilot", "plan", "--ti"])
+            .lines()
+            .any(|l| l == "--timeline"),
+        "{}",
+        complete(&["dnssec-pilot", "plan", "--ti"])
+    );
+    assert!(
+        complete(&["dnssec-pilot", "check", "--fail-on", ""])
+            .lines()
+            .any(|l| l == "warning")
+    );
+}
