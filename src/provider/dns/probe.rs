@@ -31,6 +31,9 @@ pub enum Chain {
     Secure,
     Insecure,
     Bogus,
+    /// No parent/zone server pair answered: nothing was observed, so nothing is judged (not
+    /// observed is never "bogus", nor "secure").
+    Unreachable,
 }
 
 impl Chain {
@@ -39,6 +42,7 @@ impl Chain {
             Chain::Secure => "secure",
             Chain::Insecure => "insecure",
             Chain::Bogus => "bogus",
+            Chain::Unreachable => "unreachable",
         }
     }
 }
@@ -367,7 +371,7 @@ pub fn build_report(
             } else {
                 problems.push("no parent/zone server pair answered; resolvers would fail".into());
             }
-            Chain::Bogus
+            Chain::Unreachable
         }
     };
     ProbeReport {
@@ -540,11 +544,11 @@ pub fn render_table(r: &ProbeReport) -> String {
 }
 
 /// The exit code of `probe`: 0 when the chain is secure or insecure and every server answered;
-/// 1 when it is bogus or any server failed to answer.
+/// 1 when it is bogus or unreachable, or any server failed to answer.
 pub fn exit_code(r: &ProbeReport) -> u8 {
     let errors = r.parent_servers.iter().any(|p| p.error.is_some())
         || r.zone_servers.iter().any(|z| z.error.is_some());
-    if r.chain == Chain::Bogus || errors {
+    if matches!(r.chain, Chain::Bogus | Chain::Unreachable) || errors {
         1
     } else {
         0
@@ -774,7 +778,7 @@ mod tests {
         assert_eq!((r.chain, exit_code(&r)), (Chain::Secure, 1));
         assert!(r.parent_servers[1].error.is_some());
         let r = build_report(&z, &[], &[], now);
-        assert_eq!((r.chain, exit_code(&r)), (Chain::Bogus, 1));
-        assert!(render_table(&r).contains("BOGUS"));
+        assert_eq!((r.chain, exit_code(&r)), (Chain::Unreachable, 1));
+        assert!(render_table(&r).contains("UNREACHABLE"));
     }
 }
