@@ -503,8 +503,18 @@ pub fn check(
                     let any_ds = api_ds || zo.live.any_parent_ds();
                     // CHK005
                     let mut f5 = Vec::new();
+                    // The journal's last walk was a destroy: the tool itself took the zone off
+                    // DNSSEC, and only the config still says signed.
+                    let destroyed_since = journal
+                        .zone(&zp.zone)
+                        .and_then(|j| j.direction)
+                        .filter(|d| d.direction == Direction::Destroy)
+                        .map(|d| d.since);
                     if wants_signed && !signing && (reached || any_ds) {
-                        f5.push(f("CHK005", Error, zp.zone.to_string(), format!("Route 53 reports {:?} for `{}`, which the config says is signed", zo.dnssec.status, zp.zone), "run `dnssec-pilot apply` to re-enable signing; find out who disabled it"));
+                        match destroyed_since {
+                            Some(since) if !any_ds => f5.push(f("CHK005", Warning, zp.zone.to_string(), format!("`{}` was taken off DNSSEC by `dnssec-pilot destroy` (journal: since {}), and the config still says signed", zp.zone, crate::render::fmt_time(since)), "set `signing.enabled: false` for this zone to keep it unsigned, or run `dnssec-pilot apply` to onboard it again")),
+                            _ => f5.push(f("CHK005", Error, zp.zone.to_string(), format!("Route 53 reports {:?} for `{}`, which the config says is signed", zo.dnssec.status, zp.zone), "run `dnssec-pilot apply` to re-enable signing; find out who disabled it")),
+                        }
                     }
                     c.result("CHK005", wants_signed, f5);
                     // CHK006

@@ -232,3 +232,37 @@ fn bash_completion_completes_after_the_subcommand_in_a_real_bash() {
             .any(|l| l == "warning")
     );
 }
+
+/// After a successful `destroy`, `check` with the config unchanged does not blame "signing turned
+/// off outside dnssec-pilot" (exit 1): it says the zone was destroyed and names the config change
+/// (a warning; the onboarding `apply` would start is pending: exit 2).
+#[test]
+fn check_after_a_destroy_names_the_config_change_not_an_outside_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example("quickstart.yaml"), dir.path().join("dnssec.yaml")).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(bin_path())
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["--sandbox", "world.json"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["sandbox", "init"][..],
+        &["apply", "--auto-approve", "--wait"],
+        &["destroy", "--auto-approve", "--wait"],
+    ] {
+        assert!(run(args).status.success(), "{args:?}");
+    }
+    let out = run(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("CHK005") && text.contains("warning"),
+        "{text}"
+    );
+    assert!(text.contains("signing.enabled: false"), "{text}");
+    assert!(!text.contains("find out who disabled it"), "{text}");
+}
