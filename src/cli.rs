@@ -323,9 +323,30 @@ pub struct Settings {
     pub color: bool,
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// The global flags the user gave that a hint must repeat (`--sandbox W -c FILE …`).
+    pub repeat_flags: String,
+}
+
+/// `s` as one shell word: bare when it is plain, else in single quotes.
+pub(crate) fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 impl Settings {
+    /// A command line to suggest in a hint: `dnssec-pilot`, the global flags the user gave
+    /// (sandbox, config, state, profile, region), then `rest` — so that following the hint acts
+    /// on the same world, config and journal.
+    pub fn command(&self, rest: &str) -> String {
+        format!("dnssec-pilot{} {rest}", self.repeat_flags)
+    }
+
     /// Turns raw global arguments into settings: the state file defaults to
     /// `dnssec-pilot.state.json` beside the config; colour is off with `--no-color`, `NO_COLOR`
     /// or a non-terminal stderr.
@@ -336,6 +357,25 @@ impl Settings {
         });
         let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let mut repeat_flags = String::new();
+        let mut flag = |name: &str, value: &str| {
+            repeat_flags.push_str(&format!(" {name} {}", shell_word(value)));
+        };
+        if let Some(w) = &cli.sandbox {
+            flag("--sandbox", &w.to_string_lossy());
+        }
+        if cli.config != Path::new("dnssec.yaml") {
+            flag("-c", &cli.config.to_string_lossy());
+        }
+        if let Some(s) = &cli.state {
+            flag("--state", &s.to_string_lossy());
+        }
+        if let Some(p) = &cli.profile {
+            flag("--profile", p);
+        }
+        if let Some(r) = &cli.region {
+            flag("--region", r);
+        }
         Settings {
             config: cli.config.clone(),
             state,
@@ -344,6 +384,7 @@ impl Settings {
             color: !cli.no_color && !no_color_env && tty,
             profile: cli.profile.clone(),
             region: cli.region.clone(),
+            repeat_flags,
         }
     }
 }

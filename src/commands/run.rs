@@ -240,9 +240,13 @@ pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outc
         let text = serde_json::to_string_pretty(&saved).into_diagnostic()?;
         crate::engine::store::write_atomic(path, text.as_bytes()).into_diagnostic()?;
         stderr.push_str(&format!(
-            "Saved the plan to `{}`; run `dnssec-pilot apply {}` to carry it out.\n",
+            "Saved the {} plan to `{}`; run `{}` to carry it out.\n",
+            if args.destroy { "destroy" } else { "apply" },
             path.display(),
-            path.display()
+            settings.command(&format!(
+                "apply {}",
+                crate::cli::shell_word(&path.to_string_lossy())
+            ))
         ));
     }
     let stdout = match settings.format {
@@ -462,6 +466,8 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
         }
         Err(e) => return Err(miette::Report::new(e)),
     };
+    let zone_flags: String = args.zones.iter().map(|z| format!(" --zone {z}")).collect();
+    let again = settings.command(&format!("{verb}{zone_flags}"));
     let (code, summary) = match &outcome {
         RunOutcome::Converged { at } => (
             0,
@@ -475,12 +481,12 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
             if args.detailed_exitcode { 2 } else { 0 },
             match next_gate {
                 Some(t) => format!(
-                    "Stopped at {} at a closed gate ({reason}).\nThe next gate opens at {}: run `dnssec-pilot {verb}` again then (or use `--wait`).",
+                    "Stopped at {} at a closed gate ({reason}).\nThe next gate opens at {}: run `{again}` again then (or add `--wait`).",
                     fmt_time(*at),
                     fmt_time(*t)
                 ),
                 None => format!(
-                    "Stopped at {} ({reason}).\nRun `dnssec-pilot {verb}` again later (or use `--wait`).",
+                    "Stopped at {} ({reason}).\nRun `{again}` again later (or add `--wait`).",
                     fmt_time(*at)
                 ),
             },

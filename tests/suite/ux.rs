@@ -266,3 +266,44 @@ fn check_after_a_destroy_names_the_config_change_not_an_outside_fault() {
     assert!(text.contains("signing.enabled: false"), "{text}");
     assert!(!text.contains("find out who disabled it"), "{text}");
 }
+
+/// A hint repeats the flags the user gave: following it acts on the same world, config,
+/// journal and zones (`--sandbox`, `-c`, `--state`, `--zone`), and a path with a space is quoted.
+#[test]
+fn hints_keep_the_flags_the_user_gave() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        example("quickstart.yaml"),
+        dir.path().join("my config.yaml"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(bin_path())
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args([
+                "--sandbox",
+                "w.json",
+                "-c",
+                "my config.yaml",
+                "--state",
+                "j.json",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["sandbox", "init"]).status.success());
+    let out = run(&["apply", "--auto-approve", "--zone", "shop.example.com"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("`dnssec-pilot --sandbox w.json -c 'my config.yaml' --state j.json apply --zone shop.example.com`"),
+        "{text}"
+    );
+    let out = run(&["plan", "--destroy", "-o", "d.plan"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("destroy plan") && err.contains("--state j.json apply d.plan`"),
+        "{err}"
+    );
+}
