@@ -2,8 +2,9 @@
 //! through a provider. Provider selection (the sandbox with `--sandbox WORLD`, AWS otherwise)
 //! happens here, once; the engine and planner never know which one they drive.
 //!
-//! `apply` and `destroy` stream their progress (one line per step, stamped with the provider's
-//! time — virtual in the sandbox) to stdout as they go; everything else returns an [`Outcome`].
+//! `apply` and `destroy` print the plan on stdout, then stream their progress (one line per step,
+//! stamped with the provider's time — virtual in the sandbox) and the closing summary on stderr;
+//! everything else returns an [`Outcome`].
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -310,7 +311,7 @@ pub struct RunArgs<'a> {
     pub fresh_journal: bool,
 }
 
-/// `apply` and `destroy`: stream progress to stdout; return the exit code.
+/// `apply` and `destroy`: the plan on stdout, progress and the summary on stderr; return the exit code.
 pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
     let desired = load_desired(settings)?;
     let provider = provider_polling(settings, args.poll_interval)?;
@@ -363,21 +364,21 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
         fault: None,
     };
     let mut log: Vec<serde_json::Value> = Vec::new();
+    // The plan is data (stdout); progress lines and the closing summary are messages (stderr),
+    // so `apply > plan.txt` keeps the plan and a closed stdout never stops the progress.
     let mut on_event = |ev: Event<'_>| {
-        let mut out = std::io::stdout().lock();
+        let mut out = std::io::stderr().lock();
         match ev {
             Event::Planned { plan, first } => {
                 if first && !json {
-                    let _ = write!(
-                        out,
-                        "{}",
+                    crate::render::stdio::out(&format!(
+                        "{}\n",
                         PlanOutput {
                             plan,
                             timeline: None
                         }
                         .human()
-                    );
-                    let _ = writeln!(out);
+                    ));
                 }
             }
             Event::Executing { .. } => {}
@@ -518,7 +519,7 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
             serde_json::to_string_pretty(&doc).into_diagnostic()?
         ));
     } else {
-        crate::render::stdio::out(&format!("{summary}\n"));
+        crate::render::stdio::err(&format!("{summary}\n"));
     }
     Ok(code)
 }

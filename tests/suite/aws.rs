@@ -2062,6 +2062,7 @@ async fn cli_plan_and_apply_against_fakecloud_run_until_the_live_dns_gate() {
         let (code, out, err) = run(&["apply", "--auto-approve", "--detailed-exitcode"]);
         assert!(code == 0 || code == 2, "{out}\n{err}");
         log.push_str(&out);
+        log.push_str(&err);
         if log.contains("enable_signing … ok") {
             break;
         }
@@ -2076,7 +2077,8 @@ async fn cli_plan_and_apply_against_fakecloud_run_until_the_live_dns_gate() {
         assert!(log.contains(step), "missing `{step}` in:\n{log}");
     }
     // The DS is held by the live gate: no zone server answers.
-    let (code, out, _) = run(&["apply", "--auto-approve", "--detailed-exitcode"]);
+    let (code, out, err) = run(&["apply", "--auto-approve", "--detailed-exitcode"]);
+    let out = format!("{out}{err}");
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains("zone-signed-everywhere") || out.contains("signing-insync"),

@@ -100,7 +100,7 @@ impl Run {
         let r = Run::new(example_name);
         r.ok(&["sandbox", "init"]);
         let o = r.ok(&["apply", "--auto-approve", "--wait"]);
-        assert!(o.stdout.contains("Converged at"), "{}", o.stdout);
+        assert!(o.stderr.contains("Converged at"), "{}", o.stderr);
         r
     }
 }

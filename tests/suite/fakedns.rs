@@ -1080,6 +1080,7 @@ zones:
 
     // ---- apply
     let (code, out, err) = run(&[&["apply"][..], &wait[..]].concat());
+    let out = format!("{out}{err}");
     eprintln!("{out}");
     let ctx = |out: &str, err: &str| format!("{out}\n{err}\nmirror:\n{}", mirror.events());
     assert_eq!(code, 0, "{}", ctx(&out, &err));
@@ -1171,6 +1172,7 @@ zones:
 
     // ---- destroy
     let (code, out, err) = run(&[&["destroy"][..], &wait[..]].concat());
+    let out = format!("{out}{err}");
     eprintln!("{out}");
     assert_eq!(code, 0, "{}", ctx(&out, &err));
     assert!(out.contains("Converged at"), "{}", ctx(&out, &err));

@@ -295,7 +295,17 @@ fn hints_keep_the_flags_the_user_gave() {
     };
     assert!(run(&["sandbox", "init"]).status.success());
     let out = run(&["apply", "--auto-approve", "--zone", "shop.example.com"]);
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stderr);
+    // Streams: the plan on stdout, progress and the summary on stderr.
+    let data = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        data.contains("lower_ttls") && !data.contains("Stopped at") && !data.contains("… ok"),
+        "{data}"
+    );
+    assert!(
+        text.contains("lower_ttls … ok") && text.contains("Stopped at"),
+        "{text}"
+    );
     assert!(
         text.contains("`dnssec-pilot --sandbox w.json -c 'my config.yaml' --state j.json apply --zone shop.example.com`"),
         "{text}"
