@@ -275,8 +275,34 @@ pub fn plan_cmd(settings: &Settings, args: &crate::cli::PlanArgs) -> Result<Outc
     })
 }
 
+/// What the operator is asked to approve: every step that runs now, by name; and with `--wait`,
+/// that the approval covers every later step as its gates open, until the walk converges or
+/// `--max-wait` ends (with the instant it ends).
+pub fn approval_prompt(plan: &Plan, verb: &str, wait: Option<Secs>) -> String {
+    let ready: Vec<&crate::plan::Step> = plan.ready_steps().collect();
+    let mut s = format!("\n{verb} will run {} step(s) now:\n", ready.len());
+    for st in &ready {
+        s.push_str(&format!("  - {} ({})\n", st.id, st.kind()));
+    }
+    if let Some(max) = wait {
+        let later: usize = plan
+            .zones
+            .iter()
+            .map(|z| z.pending().count())
+            .sum::<usize>()
+            - ready.len();
+        s.push_str(&format!(
+            "With `--wait`, approving also lets it run the {later} later step(s) (and any the walk adds) as their gates open, without asking again, until it converges or `--max-wait` {} ends at {}.\n",
+            max.human(),
+            fmt_time(max.after(plan.created_at))
+        ));
+    }
+    s.push_str(&format!("Do you want to {verb}? Only `yes` is accepted: "));
+    s
+}
+
 /// Asks the operator on the terminal; refuses when there is none.
-fn ask_approval(plan: &Plan, verb: &str) -> bool {
+fn ask_approval(plan: &Plan, verb: &str, wait: Option<Secs>) -> bool {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         crate::render::stdio::err(&format!(
@@ -284,10 +310,7 @@ fn ask_approval(plan: &Plan, verb: &str) -> bool {
         ));
         return false;
     }
-    let ready = plan.ready_steps().count();
-    crate::render::stdio::err(&format!(
-        "\n{ready} step(s) are ready to run. Do you want to {verb}? Only `yes` is accepted: "
-    ));
+    crate::render::stdio::err(&approval_prompt(plan, verb, wait));
     let mut line = String::new();
     if stdin.lock().read_line(&mut line).is_err() {
         return false;
@@ -451,7 +474,10 @@ pub fn apply_cmd(settings: &Settings, args: RunArgs<'_>) -> Result<u8> {
         }
     };
     let auto = args.auto_approve;
-    let mut approve = |p: &Plan| auto || ask_approval(p, verb);
+    let wait_scope = args
+        .wait
+        .then(|| args.max_wait.unwrap_or(crate::engine::DEFAULT_MAX_WAIT));
+    let mut approve = |p: &Plan| auto || ask_approval(p, verb, wait_scope);
     let rt = runtime()?;
     let result = match &saved {
         Some(s) => rt.block_on(engine.run_saved(&s.plan, &mut on_event)),

@@ -317,3 +317,38 @@ fn hints_keep_the_flags_the_user_gave() {
         "{err}"
     );
 }
+
+/// The approval prompt names every step it approves, and with `--wait` says that it approves
+/// the later steps too and when `--max-wait` ends (it used to say "1 step(s) are ready" while
+/// approving two, or thirty days of steps).
+#[test]
+fn the_approval_prompt_lists_every_step_and_the_wait_it_approves() {
+    use super::plan::{Stage, TrustKind, desired, observed_one, run, t0, zone_spec};
+    use dnssec_pilot::model::Secs;
+    use dnssec_pilot::plan::Mode;
+    use dnssec_pilot::state::Journal;
+    let zone = "app.example.com";
+    let d = desired(vec![zone_spec(zone, TrustKind::Parent)], vec![]);
+    let p = run(
+        &d,
+        &observed_one(zone, Stage::new(zone, TrustKind::Parent).obs(t0())),
+        &Journal::new("lineage-test"),
+        t0(),
+        Mode::Apply,
+    );
+    let ready: Vec<String> = p.ready_steps().map(|s| s.id.clone()).collect();
+    assert!(!ready.is_empty());
+    let now = dnssec_pilot::commands::run::approval_prompt(&p, "apply", None);
+    assert!(
+        now.contains(&format!("will run {} step(s) now", ready.len())),
+        "{now}"
+    );
+    for id in &ready {
+        assert!(now.contains(id.as_str()), "{id}: {now}");
+    }
+    assert!(!now.contains("--wait"), "{now}");
+    let walk = dnssec_pilot::commands::run::approval_prompt(&p, "apply", Some(Secs::days(30)));
+    assert!(walk.contains("later step(s)"), "{walk}");
+    assert!(walk.contains("30d"), "{walk}");
+    assert!(walk.contains("2026-12-31T10:00:00Z"), "{walk}");
+}
