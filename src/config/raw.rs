@@ -208,30 +208,46 @@ pub enum DsWanted {
     Absent,
 }
 
+/// One of a few allowed words (`route53_domains` | `external`, `present` | `absent`), or a
+/// `DP0003` naming what was found, with `label` under it and `help` on its own line.
+fn one_of<T: Copy>(
+    node: &Node,
+    r: &mut Reader,
+    words: &[(&str, T)],
+    label: &str,
+    help: &str,
+) -> Option<T> {
+    if let Kind::Str(s) = &node.kind
+        && let Some((_, v)) = words.iter().find(|(w, _)| w == s)
+    {
+        return Some(*v);
+    }
+    let found = match &node.kind {
+        Kind::Str(s) => format!("`{s}`"),
+        k => k.describe().to_string(),
+    };
+    let expected: Vec<String> = words.iter().map(|(w, _)| format!("`{w}`")).collect();
+    r.diags.push(
+        Diagnostic::error(
+            Code::WrongType,
+            node.span,
+            label,
+            format!("expected {}, found {found}", expected.join(" or ")),
+        )
+        .help(help),
+    );
+    None
+}
+
 impl FromNode for DsWanted {
     fn from_node(node: &Node, r: &mut Reader) -> Option<Self> {
-        match &node.kind {
-            Kind::Str(s) if s == "present" => Some(DsWanted::Present),
-            Kind::Str(s) if s == "absent" => Some(DsWanted::Absent),
-            _ => {
-                let found = match &node.kind {
-                    Kind::Str(s) => format!("`{s}`"),
-                    k => k.describe().to_string(),
-                };
-                r.diags.push(
-                    Diagnostic::error(
-                        Code::WrongType,
-                        node.span,
-                        "not `present` or `absent`",
-                        format!("expected `present` or `absent`, found {found}"),
-                    )
-                    .help(
-                        "`absent` takes the DS out of the parent and keeps the zone signed (seed 000 step 3 rollback); `present` (the default) publishes it",
-                    ),
-                );
-                None
-            }
-        }
+        one_of(
+            node,
+            r,
+            &[("present", DsWanted::Present), ("absent", DsWanted::Absent)],
+            "not `present` or `absent`",
+            "`absent` takes the DS out of the parent and keeps the zone signed (seed 000 step 3 rollback); `present` (the default) publishes it",
+        )
     }
 }
 
@@ -420,29 +436,16 @@ impl FromNode for Secs {
 
 impl FromNode for RegistrarKind {
     fn from_node(node: &Node, r: &mut Reader) -> Option<Self> {
-        match &node.kind {
-            Kind::Str(s) if s == "route53_domains" => Some(RegistrarKind::Route53Domains),
-            Kind::Str(s) if s == "external" => Some(RegistrarKind::External),
-            _ => {
-                let found = match &node.kind {
-                    Kind::Str(s) => format!("`{s}`"),
-                    k => k.describe().to_string(),
-                };
-                r.diags.push(
-                    Diagnostic::error(
-                        Code::WrongType,
-                        node.span,
-                        "not a registrar kind",
-                        format!("expected `route53_domains` or `external`, found {found}"),
-                    )
-                    .help(
-                        "`route53_domains` when the domain is registered with Route 53 Domains, \
-                         `external` for any other registrar",
-                    ),
-                );
-                None
-            }
-        }
+        one_of(
+            node,
+            r,
+            &[
+                ("route53_domains", RegistrarKind::Route53Domains),
+                ("external", RegistrarKind::External),
+            ],
+            "not a registrar kind",
+            "`route53_domains` when the domain is registered with Route 53 Domains, `external` for any other registrar",
+        )
     }
 }
 

@@ -21,6 +21,15 @@ fn bin() -> Command {
     c
 }
 
+/// What a run printed on stdout then stderr: the plan, the progress and the summary.
+fn both_streams(out: &assert_cmd::assert::Assert) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.get_output().stdout),
+        String::from_utf8_lossy(&out.get_output().stderr)
+    )
+}
+
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
@@ -81,11 +90,7 @@ fn full_cycle(example_name: &str) {
     r.cmd(&["sandbox", "init"]).success();
     let before = r.show();
     let out = r.cmd(&["apply", "--auto-approve", "--wait"]).success();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("Converged at"), "{text}");
     let mid = r.show();
     assert_eq!(
@@ -97,11 +102,7 @@ fn full_cycle(example_name: &str) {
         assert_eq!(z["chain"], "secure", "{z}");
     }
     let out = r.cmd(&["destroy", "--auto-approve", "--wait"]).success();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("Converged at"), "{text}");
     let after = r.show();
     assert_eq!(
@@ -173,11 +174,7 @@ fn outside_registrar_destroy_holds_signing_past_a_late_publication_of_the_reques
     // keep it for its TTL (1 d) after the registrar removes it.
     r.cmd(&["sandbox", "advance", "1h"]).success();
     let out = r.cmd(&["destroy", "--auto-approve", "--wait"]).success();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("Converged at"), "{text}");
     assert!(
         text.contains("never seen"),
@@ -224,11 +221,7 @@ fn poll_interval_needs_wait_and_refuses_zero() {
     let out = r
         .cmd(&["apply", "--auto-approve", "--wait", "--poll-interval", "1m"])
         .success();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("Converged at"), "{text}");
 }
 
@@ -263,11 +256,7 @@ fn apply_without_wait_stops_at_the_first_closed_gate_with_detailed_exit_code_2()
     let out = r
         .cmd(&["apply", "--auto-approve", "--detailed-exitcode"])
         .code(2);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("Stopped at"), "{text}");
     assert!(text.contains("lower_ttls"), "{text}");
 }
@@ -310,11 +299,7 @@ fn a_fresh_saved_plan_runs_its_ready_steps() {
     let plan = r.dir.path().join("p.plan");
     r.cmd(&["plan", "-o", plan.to_str().unwrap()]).success();
     let out = r.cmd(&["apply", plan.to_str().unwrap()]).success();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("lower_ttls … ok"), "{text}");
     // Applied once, the same plan is stale now.
     r.cmd(&["apply", plan.to_str().unwrap()]).code(1);
@@ -504,11 +489,7 @@ fn a_lost_journal_is_refused_until_fresh_journal_then_destroy_is_safe() {
         }
     }
     let out = r.cmd(&["destroy", "--auto-approve"]).code(1);
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let all = both_streams(&out);
     assert!(
         all.contains("PLAN017") && all.contains("--fresh-journal"),
         "{all}"
@@ -517,11 +498,7 @@ fn a_lost_journal_is_refused_until_fresh_journal_then_destroy_is_safe() {
     let out = r
         .cmd(&["destroy", "--auto-approve", "--wait", "--fresh-journal"])
         .success();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("Converged at"), "{text}");
     let after = r.show();
     assert_eq!(after["bogus_answers"], 0, "{text}");
@@ -551,11 +528,7 @@ fn a_saved_fresh_journal_plan_applies_afresh() {
     ])
     .success();
     let out = r.cmd(&["apply", plan.to_str().unwrap()]).success();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("remove_ds … ok"), "{text}");
     let journal: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(r.state()).unwrap()).unwrap();
@@ -564,11 +537,7 @@ fn a_saved_fresh_journal_plan_applies_afresh() {
         "{journal:#}"
     );
     let out = r.cmd(&["destroy", "--auto-approve", "--wait"]).success();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.get_output().stdout),
-        String::from_utf8_lossy(&out.get_output().stderr)
-    );
+    let text = both_streams(&out);
     assert!(text.contains("Converged at"), "{text}");
     let after = r.show();
     assert_eq!(after["bogus_answers"], 0, "{text}");
