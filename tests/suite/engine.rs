@@ -54,6 +54,14 @@ impl Run {
     fn state(&self) -> PathBuf {
         self.dir.path().join("state.json")
     }
+    /// The journal, and every kept version of it, is lost (a CI cache miss).
+    fn lose_journal(&self) {
+        for e in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+            if e.file_name().to_string_lossy().starts_with("state.json") {
+                std::fs::remove_file(e.path()).unwrap();
+            }
+        }
+    }
     fn cmd(&self, args: &[&str]) -> assert_cmd::assert::Assert {
         bin()
             .arg("--sandbox")
@@ -482,12 +490,7 @@ fn a_lost_journal_is_refused_until_fresh_journal_then_destroy_is_safe() {
     let r = Run::new("quickstart.yaml");
     r.cmd(&["sandbox", "init"]).success();
     r.cmd(&["apply", "--auto-approve", "--wait"]).success();
-    // The journal (and every kept version of it) is lost.
-    for e in std::fs::read_dir(r.dir.path()).unwrap().flatten() {
-        if e.file_name().to_string_lossy().starts_with("state.json") {
-            std::fs::remove_file(e.path()).unwrap();
-        }
-    }
+    r.lose_journal();
     let out = r.cmd(&["destroy", "--auto-approve"]).code(1);
     let all = both_streams(&out);
     assert!(
@@ -513,11 +516,7 @@ fn a_saved_fresh_journal_plan_applies_afresh() {
     let r = Run::new("quickstart.yaml");
     r.cmd(&["sandbox", "init"]).success();
     r.cmd(&["apply", "--auto-approve", "--wait"]).success();
-    for e in std::fs::read_dir(r.dir.path()).unwrap().flatten() {
-        if e.file_name().to_string_lossy().starts_with("state.json") {
-            std::fs::remove_file(e.path()).unwrap();
-        }
-    }
+    r.lose_journal();
     let plan = r.dir.path().join("d.plan");
     r.cmd(&[
         "plan",
