@@ -265,7 +265,8 @@ fn unsign(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
         !cx.ds_possible(),
         "every parent server answered with no DS, and no parent API, registrar key or registrar operation holds one",
     );
-    let (disable_insync, _) = cx.changes_insync(|a| matches!(a, Action::DisableSigning));
+    let (disable_insync, disable_pending) =
+        cx.changes_insync(|a| matches!(a, Action::DisableSigning));
     if !signing_on && disable_insync {
         cx.set_mark(Mark::SigningDisabledInsync);
         cx.clear_mark(Mark::SigningInsync);
@@ -318,10 +319,20 @@ fn unsign(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
                 format!("no DS references KSK `{}` (key tag {})", k.name, k.key_tag)
             },
         );
+        // Off in GetDNSSEC is not yet off at every Route 53 server: the KSK goes only once the
+        // DisableHostedZoneDNSSEC change is INSYNC (its DNSKEY's cache time is dated from then).
         let signing_off = observable(
             Rule::SigningDisabled,
-            !signing_on,
-            "Route 53 no longer signs the zone",
+            !signing_on && disable_insync,
+            if signing_on || disable_pending.is_empty() {
+                "Route 53 no longer signs the zone, and the change that disabled signing is INSYNC"
+                    .to_string()
+            } else {
+                format!(
+                    "Route 53 reports signing off, but the change that disabled it is not INSYNC yet: {}",
+                    disable_pending.join(", ")
+                )
+            },
         );
         if k.status == KskStatus::Active {
             drafts.push(
