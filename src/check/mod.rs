@@ -5,12 +5,12 @@
 
 pub mod report;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
 use crate::config::{Desired, registrar_key_limit};
-use crate::model::{Dnskey, DsRecord, MAX_SIGNED_TTL, ZoneName};
+use crate::model::{Dnskey, DsRecord, MAX_SIGNED_TTL, RecordRef, Ttl, ZoneName};
 use crate::plan::{Plan, Severity, StepStatus, TargetKind};
 use crate::state::{
     Direction, Journal, KskStatus, LiveObs, Mark, Observed, ParentObs, RegistrarKeyObs,
@@ -553,6 +553,11 @@ pub fn check(
                     // bound every DNSSEC timing).
                     let mut f8 = Vec::new();
                     let zj = journal.zone(&zp.zone);
+                    // The baseline indexed once: linear in the zone's size.
+                    let originals: HashMap<&RecordRef, Ttl> = zj
+                        .and_then(|j| j.baseline.as_ref())
+                        .map(|b| b.record_ttls.iter().map(|t| (&t.record, t.ttl)).collect())
+                        .unwrap_or_default();
                     if signing && let Some(hz) = &zo.hosted_zone {
                         for r in hz.record_sets.iter() {
                             let Some(ttl) = r.ttl else { continue };
@@ -576,11 +581,7 @@ pub fn check(
                                 continue;
                             };
                             let rr = r.record_ref();
-                            let original = base
-                                .record_ttls
-                                .iter()
-                                .find(|b| b.record == rr)
-                                .map_or(base.max_ttl, |b| b.ttl);
+                            let original = originals.get(&rr).copied().unwrap_or(base.max_ttl);
                             let budget = spec.ttl_max.max(original).min(MAX_SIGNED_TTL);
                             if ttl > budget {
                                 f8.push(f(

@@ -135,6 +135,8 @@ fn cross_zone_rules(diags: &mut Vec<Diagnostic>, raw: &[Sp<RawZone>], specs: &[Z
             }
         }
     }
+    // Indexed once: a fleet file may list 100,000 zones.
+    let by_name: HashMap<&ZoneName, &ZoneSpec> = specs.iter().map(|s| (&s.name, s)).collect();
     for z in raw {
         let Some(name) = z
             .value
@@ -144,7 +146,7 @@ fn cross_zone_rules(diags: &mut Vec<Diagnostic>, raw: &[Sp<RawZone>], specs: &[Z
         else {
             continue;
         };
-        let Some(spec) = specs.iter().find(|s| s.name == name) else {
+        let Some(&spec) = by_name.get(&name) else {
             continue;
         };
         let Some(Trust::ParentZone {
@@ -163,7 +165,7 @@ fn cross_zone_rules(diags: &mut Vec<Diagnostic>, raw: &[Sp<RawZone>], specs: &[Z
         else {
             continue;
         };
-        let Some(parent_spec) = specs.iter().find(|s| &s.name == parent) else {
+        let Some(&parent_spec) = by_name.get(parent) else {
             continue;
         };
         let id_span = pz.value.hosted_zone_id.as_ref().map_or(pz.span, |h| h.span);

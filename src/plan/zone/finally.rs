@@ -2,6 +2,8 @@
 //! the original record TTLs and SOA back (capped at one week for a signed zone). The restore
 //! helpers are shared with destroy, which restores the baseline uncapped.
 
+use std::collections::HashMap;
+
 use crate::config::{Trust, ZoneSpec};
 use crate::model::{Action, DsRecord, MAX_SIGNED_TTL, SoaChange, Ttl, TtlChange};
 use crate::state::ParentObs;
@@ -116,15 +118,25 @@ pub(super) fn restore_changes(
     signed: bool,
     projected_cap: Option<Ttl>,
 ) -> Vec<TtlChange> {
+    // Indexed once (a zone may hold tens of thousands of record sets): linear, not quadratic.
+    let mut current: HashMap<(&str, &str, Option<&str>), Option<Ttl>> = HashMap::new();
+    for r in &cx.hz.record_sets {
+        current
+            .entry((
+                r.name.as_str(),
+                r.rtype.as_str(),
+                r.set_identifier.as_deref(),
+            ))
+            .or_insert(r.ttl);
+    }
     let mut out = Vec::new();
     for b in &cx.baseline.record_ttls {
-        let Some(cur) = cx
-            .hz
-            .record_sets
-            .iter()
-            .find(|r| r.record_ref() == b.record)
-            .and_then(|r| r.ttl)
-        else {
+        let key = (
+            b.record.name.as_str(),
+            b.record.rtype.as_str(),
+            b.record.set_identifier.as_deref(),
+        );
+        let Some(&Some(cur)) = current.get(&key) else {
             continue;
         };
         let cur = projected_cap.map_or(cur, |cap| cur.min(cap));
