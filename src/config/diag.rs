@@ -110,12 +110,14 @@ pub enum Code {
     DuplicateHostedZoneId,
     /// DP0047: `trust.ds: absent` while signing is disabled (warning): the DS goes anyway.
     DsAbsentIgnored,
+    /// DP0048: the file is beyond the loader's limits (nodes, nesting, aliases).
+    BeyondLimits,
 }
 
 impl Code {
     /// Every code in number order: a code's number is its position here, so new codes are
     /// appended, never inserted, and none is ever removed (a retired rule keeps its slot).
-    pub const ALL: [Code; 47] = [
+    pub const ALL: [Code; 48] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::WrongType,
@@ -163,6 +165,7 @@ impl Code {
         Code::ParentUnsigned,
         Code::DuplicateHostedZoneId,
         Code::DsAbsentIgnored,
+        Code::BeyondLimits,
     ];
 
     /// `DP0001` …, in declaration order.
@@ -225,6 +228,9 @@ impl Code {
             }
             Code::DuplicateHostedZoneId => "two zones with one hosted zone id",
             Code::DsAbsentIgnored => "`trust.ds: absent` with signing disabled (warning)",
+            Code::BeyondLimits => {
+                "the file is beyond the loader's limits (nodes, nesting depth, aliases)"
+            }
         }
     }
 
@@ -295,6 +301,9 @@ impl Code {
             }
             Code::DsAbsentIgnored => {
                 "remove `ds: absent`: a zone taken off DNSSEC loses its DS first anyway"
+            }
+            Code::BeyondLimits => {
+                "split the fleet into several config files, each with its own journal (`-c FILE --state FILE`), and keep nesting and aliases shallow"
             }
         }
     }

@@ -165,8 +165,12 @@ pub fn check_str(src: &str) -> (Option<Desired>, Vec<Diagnostic>) {
     let root = match node::parse(src) {
         Ok(root) => root,
         Err(e) => {
-            let d = Diagnostic::error(Code::Syntax, e.span, "here", e.message)
-                .help("fix the YAML at the place shown (indentation, quotes, colons)");
+            let code = if e.beyond_limits {
+                Code::BeyondLimits
+            } else {
+                Code::Syntax
+            };
+            let d = Diagnostic::error(code, e.span, "here", e.message).help(code.fix());
             return (None, vec![d]);
         }
     };

@@ -191,6 +191,20 @@ fn scalar_len_at(src: &str, offset: usize) -> usize {
 pub struct SyntaxError {
     pub message: String,
     pub span: Span,
+    /// The file is within YAML but beyond what the loader reads (too many nodes, too deep, too
+    /// many aliases): DP0048, not a syntax slip.
+    pub beyond_limits: bool,
+}
+
+/// The parser's limits, sized for fleets: a zone entry is about 20 YAML nodes, so 25 million
+/// nodes fit well over 100,000 zones (issue 17), while a file that expands without end (alias
+/// bombs, runaway nesting) is still stopped.
+fn budget() -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 25_000_000;
+    budget.max_events = 60_000_000;
+    budget.max_total_scalar_bytes = 1 << 30;
+    budget
 }
 
 /// Parses `src` into the spanned tree. An empty document is `Null`.
@@ -199,6 +213,7 @@ pub fn parse(src: &str) -> Result<Node, SyntaxError> {
     // problem instead of aborting the whole parse.
     let mut options = serde_saphyr::Options::default();
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    options.budget = Some(budget());
     match serde_saphyr::from_str_with_options::<Spanned<RawKind>>(src, options) {
         Ok(root) => {
             let mut node = pending(root);
@@ -225,12 +240,55 @@ pub fn parse(src: &str) -> Result<Node, SyntaxError> {
                 }
                 None => Span::at(src, 0, 0),
             };
+            let (message, beyond_limits) = match original_error(&err) {
+                serde_saphyr::Error::Budget { breach, .. } => (budget_message(breach), true),
+                _ => (syntax_message(&err), false),
+            };
             Err(SyntaxError {
-                message: syntax_message(&err),
+                message,
                 span,
+                beyond_limits,
             })
         }
     }
+}
+
+/// What limit a file went beyond, in words (serde-saphyr's own text is a Rust debug form).
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let limits = budget();
+    match breach {
+        B::Depth { .. } => format!(
+            "the YAML nests deeper than the {} levels the loader reads",
+            limits.max_depth
+        ),
+        B::Nodes { .. } => format!(
+            "the YAML has more than the {} nodes the loader reads (over a million zones)",
+            limits.max_nodes
+        ),
+        B::Events { .. } => format!(
+            "the YAML has more than the {} parser events the loader reads",
+            limits.max_events
+        ),
+        B::Aliases { .. } | B::AliasAnchorRatio { .. } => {
+            "the YAML expands through more aliases than the loader reads".to_string()
+        }
+        B::ScalarBytes { .. } => format!(
+            "the YAML holds more than the {} bytes of text the loader reads",
+            limits.max_total_scalar_bytes
+        ),
+        other => format!("the YAML goes beyond a limit of the loader: {other:?}"),
+    }
+}
+
+/// The error itself, out of the wrappers that add snippets or alias locations.
+fn original_error(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = err
+    {
+        err = error;
+    }
+    err
 }
 
 /// The error text without serde-saphyr's own location suffix and snippet (ours come from miette).
