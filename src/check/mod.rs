@@ -489,9 +489,11 @@ pub fn check(
                             | SigningStatus::InternalFailure
                     )
                 });
-                let reached = journal
-                    .zone(&zp.zone)
-                    .is_some_and(|j| j.marks.contains_key(&Mark::SigningInsync));
+                // Signing was reached once: still on, or turned off by a destroy since.
+                let reached = journal.zone(&zp.zone).is_some_and(|j| {
+                    j.marks.contains_key(&Mark::SigningInsync)
+                        || j.marks.contains_key(&Mark::SigningDisabledInsync)
+                });
                 let wants_signed = spec.is_some_and(|s| s.signing.enabled);
                 live_checks(&mut c, signing);
                 if let Some(zo) = zo {

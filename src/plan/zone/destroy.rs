@@ -325,8 +325,7 @@ fn unsign(cx: &mut Ctx<'_>, drafts: &mut Vec<Draft>) {
             Rule::SigningDisabled,
             !signing_on && disable_insync,
             if signing_on || disable_pending.is_empty() {
-                "Route 53 no longer signs the zone, and the change that disabled signing is INSYNC"
-                    .to_string()
+                "Route 53 no longer signs the zone".to_string()
             } else {
                 format!(
                     "Route 53 reports signing off, but the change that disabled it is not INSYNC yet: {}",
