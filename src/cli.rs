@@ -44,6 +44,10 @@ pub struct Cli {
     /// AWS region for calls that are not pinned to us-east-1.
     #[arg(long, global = true, value_name = "R")]
     pub region: Option<String>,
+    /// Route 53 requests per second for the whole run [default: 10, Route 53's per-account rate].
+    /// Lower it when other tools share the account; throttling answers slow it down further.
+    #[arg(long, global = true, value_name = "N", env = "DNSSEC_PILOT_MAX_RPS", value_parser = parse_rps)]
+    pub max_rps: Option<f64>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -323,8 +327,25 @@ pub struct Settings {
     pub color: bool,
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// `--max-rps` (or `DNSSEC_PILOT_MAX_RPS`): Route 53 requests per second.
+    pub max_rps: Option<f64>,
     /// The global flags the user gave that a hint must repeat (`--sandbox W -c FILE …`).
     pub repeat_flags: String,
+}
+
+/// `--max-rps`: a request rate in (0, 1000] per second.
+fn parse_rps(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of requests per second"))?;
+    if v.is_finite() && v > 0.0 && v <= 1000.0 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "`{s}` is out of range: give a rate above 0 and at most 1000 requests per second"
+        ))
+    }
 }
 
 /// `s` as one shell word: bare when it is plain, else in single quotes.
@@ -376,6 +397,9 @@ impl Settings {
         if let Some(r) = &cli.region {
             flag("--region", r);
         }
+        if let Some(rps) = cli.max_rps {
+            flag("--max-rps", &rps.to_string());
+        }
         Settings {
             config: cli.config.clone(),
             state,
@@ -384,6 +408,7 @@ impl Settings {
             color: !cli.no_color && !no_color_env && tty,
             profile: cli.profile.clone(),
             region: cli.region.clone(),
+            max_rps: cli.max_rps,
             repeat_flags,
         }
     }

@@ -119,6 +119,14 @@ pub fn provider_polling(settings: &Settings, poll_interval: Option<Secs>) -> Res
             let opts = crate::provider::aws::AwsOptions {
                 profile: settings.profile.clone(),
                 region: settings.region.clone(),
+                route53_rate: settings
+                    .max_rps
+                    .unwrap_or(crate::provider::aws::AwsOptions::DEFAULT_MAX_RPS),
+                burst: crate::provider::aws::AwsOptions::burst_for(
+                    settings
+                        .max_rps
+                        .unwrap_or(crate::provider::aws::AwsOptions::DEFAULT_MAX_RPS),
+                ),
                 poll_interval: poll_interval
                     .unwrap_or(crate::provider::aws::AwsOptions::DEFAULT_POLL_INTERVAL),
                 ..Default::default()

@@ -845,7 +845,11 @@ fn canned(status: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn fault_proxy(upstream: String, plan: fn(usize) -> Fault) -> Proxy {
+async fn fault_proxy(
+    upstream: String,
+    plan: impl Fn(usize) -> Fault + Send + Sync + 'static,
+) -> Proxy {
+    let plan = Arc::new(plan);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(AtomicUsize::new(0));
@@ -859,6 +863,7 @@ async fn fault_proxy(upstream: String, plan: fn(usize) -> Fault) -> Proxy {
             };
             let seen = seen.clone();
             let inj = inj.clone();
+            let plan = plan.clone();
             tokio::spawn(async move {
                 let Some(request) = read_request(&mut s).await else {
                     return;
@@ -963,6 +968,72 @@ async fn throttling_5xx_and_dropped_connections_are_survived() {
             .filter(|r| r.rtype == "A")
             .all(|r| r.ttl == Some(Ttl(3600)))
     );
+}
+
+/// A token bucket of `rate` requests/s holding at most `rate` tokens: what a Route 53 account
+/// whose limit is below the tool's default does. `true` when the request may pass.
+fn bucket(rate: f64) -> impl Fn() -> bool + Send + Sync + 'static {
+    let state = Mutex::new((rate, std::time::Instant::now()));
+    move || {
+        let mut s = state.lock().unwrap();
+        let now = std::time::Instant::now();
+        s.0 = (s.0 + now.duration_since(s.1).as_secs_f64() * rate).min(rate);
+        s.1 = now;
+        if s.0 >= 1.0 {
+            s.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_account_throttling_at_5_per_second_surfaces_no_error_at_the_default_10() {
+    // Issue 17: the tool paces itself at Route 53's default (10/s, burst 50); an account held to
+    // 5/s answers `Throttling` beyond that. The adaptive limiter backs off and every zone is
+    // still observed, with no error surfaced.
+    let ep = peer("fakecloud");
+    let setup = provider(options(&ep, None)).await;
+    let mut specs = Vec::new();
+    for i in 0..20 {
+        let zname = format!("{}.example", unique(&format!("thr{i}-")));
+        let id = create_zone(&setup, &zname).await;
+        specs.push(zone_spec(
+            &ZoneName::parse(&zname).unwrap(),
+            Some(&id),
+            None,
+        ));
+    }
+    let allow = bucket(5.0);
+    let proxy = fault_proxy(ep.clone(), move |_| {
+        if allow() {
+            Fault::Pass
+        } else {
+            Fault::Throttle
+        }
+    })
+    .await;
+    let mut opts = options(&proxy.endpoint, Some(&ep));
+    opts.route53_rate = AwsOptions::DEFAULT_MAX_RPS;
+    opts.burst = AwsOptions::burst_for(AwsOptions::DEFAULT_MAX_RPS);
+    opts.backoff_base = Duration::from_millis(100);
+    opts.backoff_max = Duration::from_secs(2);
+    let p = provider(opts).await;
+    let d = desired(specs, vec![]);
+    let j = Journal::new("t");
+    let obs = observe(&p, &d, &j).await;
+    assert_eq!(obs.zones.len(), 20);
+    assert!(obs.zones.values().all(|z| z.hosted_zone.is_some()));
+    let limiter = p.limiter(dnssec_pilot::provider::aws::Svc::Route53);
+    let throttled = limiter.throttled_answers();
+    assert_eq!(throttled, proxy.injected.load(Ordering::SeqCst) as u64);
+    assert!(
+        throttled > 0,
+        "the burst of 50 must have met the 5/s account limit"
+    );
+    // Every throttled answer was retried within the attempts (none surfaced as an error).
+    assert!(throttled < 20 * 3 * 7, "{throttled}");
 }
 
 #[tokio::test]

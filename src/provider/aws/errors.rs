@@ -11,11 +11,26 @@ use crate::provider::ProviderError;
 /// How one failed attempt is to be handled.
 #[derive(Debug)]
 pub(crate) enum Failure {
-    /// Worth another attempt after a back-off (throttling, 5xx, timeouts, I/O).
-    Retry { code: String, message: String },
+    /// Worth another attempt after a back-off (throttling, 5xx, timeouts, I/O). `throttled`:
+    /// AWS said "slow down" (the operation's bucket adapts).
+    Retry {
+        code: String,
+        message: String,
+        throttled: bool,
+    },
     /// The world said no; retrying would not help.
     Final(ProviderError),
 }
+
+/// Error codes that mean "slow down": the request rate is above what AWS grants.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "PriorRequestNotComplete",
+];
 
 /// Error codes that mean "slow down / try again".
 const RETRYABLE_CODES: &[&str] = &[
@@ -50,7 +65,12 @@ where
             let code = e.code().unwrap_or("Unknown").to_string();
             let message = e.message().unwrap_or_default().to_string();
             if RETRYABLE_CODES.contains(&code.as_str()) || status >= 500 || status == 429 {
-                Failure::Retry { code, message }
+                let throttled = THROTTLING_CODES.contains(&code.as_str()) || status == 429;
+                Failure::Retry {
+                    code,
+                    message,
+                    throttled,
+                }
             } else {
                 Failure::Final(refused(service, operation, &code, &message))
             }
@@ -58,10 +78,12 @@ where
         SdkError::TimeoutError(_) => Failure::Retry {
             code: "Timeout".into(),
             message: "the request timed out".into(),
+            throttled: false,
         },
         SdkError::DispatchFailure(d) => Failure::Retry {
             code: "DispatchFailure".into(),
             message: format!("{d:?}"),
+            throttled: false,
         },
         SdkError::ResponseError(r) => {
             // An unparseable answer: a 5xx HTML page from a proxy, a truncated body.
@@ -69,6 +91,7 @@ where
             Failure::Retry {
                 code: format!("HTTP {status}"),
                 message: "the response could not be read".into(),
+                throttled: false,
             }
         }
         SdkError::ConstructionFailure(_) => Failure::Final(ProviderError::Other(format!(
@@ -78,6 +101,7 @@ where
         _ => Failure::Retry {
             code: "Unknown".into(),
             message: aws_smithy_types_display(&err),
+            throttled: false,
         },
     }
 }

@@ -31,7 +31,7 @@ use rand::Rng as _;
 
 pub use clock::Clock;
 pub use counter::RequestCounter;
-pub use limiter::RateLimiter;
+pub use limiter::{RateLimiter, ServiceLimiter};
 
 use crate::model::{ActionRequest, ActionResult, RecordRef, Secs, Timestamp};
 use crate::provider::{ObserveScope, Provider, ProviderError};
@@ -58,13 +58,16 @@ pub struct AwsOptions {
     pub profile: Option<String>,
     /// Region (`--region`) for Route 53 signing; Domains and KMS always use us-east-1.
     pub region: Option<String>,
-    /// Route 53 requests per second for the whole run (AWS allows 5 per account).
+    /// Route 53 requests per second for the whole run: the account bucket's refill and the
+    /// ceiling of each operation's adaptive bucket (`--max-rps`; Route 53's default since July
+    /// 2026 is 10 per account).
     pub route53_rate: f64,
     /// Route 53 Domains requests per second.
     pub domains_rate: f64,
     /// KMS requests per second.
     pub kms_rate: f64,
-    /// Tokens a bucket may save up (1 = strictly paced).
+    /// Tokens a Route 53 bucket may save up (1 = strictly paced; Route 53's capacity is 50).
+    /// Route 53 Domains and KMS save up one second's worth.
     pub burst: u32,
     /// Attempts per call, the first included.
     pub max_attempts: u32,
@@ -102,6 +105,19 @@ impl std::fmt::Debug for Progress {
 impl AwsOptions {
     /// How often `--wait` re-checks the observable gates unless `--poll-interval` says otherwise.
     pub const DEFAULT_POLL_INTERVAL: Secs = Secs(15);
+    /// Route 53 requests per second unless `--max-rps` says otherwise (the account default).
+    pub const DEFAULT_MAX_RPS: f64 = 10.0;
+
+    /// The Route 53 bucket capacity for a ceiling of `rps`: five seconds' worth, at most Route
+    /// 53's 50 (so `--max-rps 2`, for an account shared with other tools, never bursts 50).
+    pub fn burst_for(rps: f64) -> u32 {
+        if rps.is_finite() && rps > 0.0 {
+            // In 1..=50, so the cast is exact.
+            (rps * 5.0).clamp(1.0, 50.0) as u32
+        } else {
+            50
+        }
+    }
 }
 
 impl Default for AwsOptions {
@@ -109,10 +125,10 @@ impl Default for AwsOptions {
         AwsOptions {
             profile: None,
             region: None,
-            route53_rate: 5.0,
+            route53_rate: Self::DEFAULT_MAX_RPS,
             domains_rate: 1.0,
             kms_rate: 20.0,
-            burst: 1,
+            burst: Self::burst_for(Self::DEFAULT_MAX_RPS),
             max_attempts: 8,
             backoff_base: Duration::from_millis(200),
             backoff_max: Duration::from_secs(20),
@@ -129,8 +145,9 @@ impl Default for AwsOptions {
     }
 }
 
+/// The AWS services the provider calls, each with its own buckets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Svc {
+pub enum Svc {
     Route53,
     Domains,
     Kms,
@@ -159,9 +176,9 @@ pub(crate) struct Inner {
     pub domains: aws_sdk_route53domains::Client,
     pub kms: aws_sdk_kms::Client,
     pub opts: AwsOptions,
-    r53_limit: RateLimiter,
-    domains_limit: RateLimiter,
-    kms_limit: RateLimiter,
+    r53_limit: ServiceLimiter,
+    domains_limit: ServiceLimiter,
+    kms_limit: ServiceLimiter,
     pub cache: Mutex<HashMap<String, ZoneCache>>,
     /// Changes already seen INSYNC, by bare id. INSYNC is final in Route 53, so a long
     /// `apply --wait` asks `GetChange` about each change until it is INSYNC and never again.
@@ -253,9 +270,12 @@ impl AwsProvider {
                 r53: aws_sdk_route53::Client::from_conf(r53.build()),
                 domains: aws_sdk_route53domains::Client::from_conf(dom.build()),
                 kms: aws_sdk_kms::Client::from_conf(kms.build()),
-                r53_limit: RateLimiter::new(opts.route53_rate, opts.burst),
-                domains_limit: RateLimiter::new(opts.domains_rate, opts.burst),
-                kms_limit: RateLimiter::new(opts.kms_rate, opts.burst),
+                r53_limit: ServiceLimiter::new(opts.route53_rate, opts.burst),
+                domains_limit: ServiceLimiter::new(
+                    opts.domains_rate,
+                    one_second(opts.domains_rate),
+                ),
+                kms_limit: ServiceLimiter::new(opts.kms_rate, one_second(opts.kms_rate)),
                 opts,
                 cache: Mutex::new(HashMap::new()),
                 insync: Mutex::new(HashMap::new()),
@@ -289,7 +309,8 @@ impl AwsProvider {
         &self.inner.kms
     }
 
-    fn limiter(&self, svc: Svc) -> &RateLimiter {
+    /// The buckets of one service (figures for benchmarks and tests).
+    pub fn limiter(&self, svc: Svc) -> &ServiceLimiter {
         match svc {
             Svc::Route53 => &self.inner.r53_limit,
             Svc::Domains => &self.inner.domains_limit,
@@ -312,12 +333,23 @@ impl AwsProvider {
         let o = &self.inner.opts;
         let mut attempt: u32 = 0;
         loop {
-            self.limiter(svc).acquire().await;
+            let limiter = self.limiter(svc);
+            limiter.acquire(op).await;
             match f().await {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    limiter.succeeded(op);
+                    return Ok(v);
+                }
                 Err(e) => match classify(svc.name(), op, e) {
                     Failure::Final(err) => return Err(err),
-                    Failure::Retry { code, message } => {
+                    Failure::Retry {
+                        code,
+                        message,
+                        throttled,
+                    } => {
+                        if throttled {
+                            limiter.throttled(op);
+                        }
                         attempt += 1;
                         if attempt >= o.max_attempts.max(1) {
                             return Err(ProviderError::Transient {
@@ -458,4 +490,14 @@ pub(crate) fn strip_id(id: &str) -> String {
 
 pub(crate) fn to_timestamp(t: &aws_sdk_route53::primitives::DateTime) -> Timestamp {
     Timestamp::new(t.secs(), 0).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// One second's worth of tokens (at least one) for a bucket of `rate` per second.
+fn one_second(rate: f64) -> u32 {
+    if rate.is_finite() && rate >= 1.0 {
+        // Clamped, so the cast is exact.
+        rate.min(1000.0) as u32
+    } else {
+        1
+    }
 }
