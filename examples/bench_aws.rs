@@ -4,13 +4,22 @@
 //! `cargo run --release --example bench_aws` — uses the fakecloud recorded in
 //! `tests/.peers/fakecloud.env` (or `DNSSEC_PILOT_FAKECLOUD_ENDPOINT`), else starts one with
 //! `tests/peers/fakecloud.sh` and stops it at the end. `BENCH_FLEET_ZONES` (200) and
-//! `BENCH_FLEET_RATE` (requests/s, default 5 — Route 53's real limit) size the fleet run.
+//! `BENCH_FLEET_RATE` (requests/s, default 10 with a burst of 50 — Route 53's default since July
+//! 2026) size the fleet run. A second fleet run answers `Throttling` to every request beyond
+//! 5/s (an interceptor replaces the emulator's answer, as an account with a lower limit would)
+//! and counts the throttled answers and the errors that reached the caller (target 0).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
-use aws_sdk_route53::config::{Credentials, Region};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_route53::config::interceptors::BeforeDeserializationInterceptorContextMut;
+use aws_sdk_route53::config::{
+    ConfigBag, Credentials, Intercept, Region, RuntimeComponents, SharedInterceptor,
+};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
@@ -54,7 +63,71 @@ fn endpoint() -> Res<(String, Option<String>)> {
     Ok((e, Some(pid)))
 }
 
+/// Answers `Throttling` (HTTP 400, Route 53's XML) to every response beyond `rate` per second: a
+/// token bucket holding one second's worth.
+#[derive(Debug)]
+struct Throttle {
+    rate: f64,
+    state: Mutex<(f64, Instant)>,
+    injected: std::sync::Arc<AtomicU64>,
+}
+
+impl Throttle {
+    fn new(rate: f64) -> Self {
+        Throttle {
+            rate,
+            state: Mutex::new((rate, Instant::now())),
+            injected: std::sync::Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn allow(&self) -> bool {
+        let Ok(mut s) = self.state.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        s.0 = (s.0 + now.duration_since(s.1).as_secs_f64() * self.rate).min(self.rate);
+        s.1 = now;
+        if s.0 >= 1.0 {
+            s.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl Intercept for Throttle {
+    fn name(&self) -> &'static str {
+        "bench throttle"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        ctx: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if self.allow() {
+            return Ok(());
+        }
+        self.injected.fetch_add(1, Ordering::Relaxed);
+        let body = r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>bench</RequestId></ErrorResponse>"#;
+        let mut resp = aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(400u16)?,
+            aws_smithy_types::body::SdkBody::from(body),
+        );
+        resp.headers_mut().insert("content-type", "text/xml");
+        *ctx.response_mut() = resp;
+        Ok(())
+    }
+}
+
 async fn provider(ep: &str, rate: f64) -> AwsProvider {
+    provider_with(ep, rate, Vec::new()).await
+}
+
+async fn provider_with(ep: &str, rate: f64, interceptors: Vec<SharedInterceptor>) -> AwsProvider {
     let sdk = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
@@ -64,6 +137,8 @@ async fn provider(ep: &str, rate: f64) -> AwsProvider {
         &sdk,
         AwsOptions {
             route53_rate: rate,
+            burst: AwsOptions::burst_for(rate),
+            interceptors,
             clock: Clock::Wall,
             endpoints: Endpoints {
                 route53: Some(ep.into()),
@@ -271,7 +346,7 @@ async fn run(ep: &str) -> Res<()> {
     let rate: f64 = std::env::var("BENCH_FLEET_RATE")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5.0);
+        .unwrap_or(AwsOptions::DEFAULT_MAX_RPS);
     println!("Fleet: {zones} zones of 20 record sets, observed at {rate} requests/s");
     let setup = provider(ep, 1000.0).await;
     let mut specs = Vec::new();
@@ -297,11 +372,42 @@ async fn run(ep: &str) -> Res<()> {
     let calls = p.counter().total();
     let ideal = calls as f64 / rate;
     println!(
-        "  {calls} calls (floor {}), wall {wall:.1} s, calls ÷ rate {ideal:.1} s, ratio {:.3}",
+        "  {calls} calls (floor {}), wall {wall:.1} s, calls ÷ rate {ideal:.1} s, ratio {:.3} (target ≤ 1.1)",
         3 * zones,
         wall / ideal
     );
     all_ok &= calls == 3 * zones as u64 && wall / ideal <= 1.1;
+
+    println!(
+        "Fleet: the same {zones} zones at {rate} requests/s against an account throttling at 5/s"
+    );
+    let throttle = Throttle::new(5.0);
+    let injected = throttle.injected.clone();
+    let p = provider_with(ep, rate, vec![SharedInterceptor::new(throttle)]).await;
+    let t0 = Instant::now();
+    let observed = p
+        .observe(ObserveScope {
+            desired: &d,
+            journal: &j,
+        })
+        .await?;
+    let wall = t0.elapsed().as_secs_f64();
+    let failed = observed
+        .zones
+        .values()
+        .filter(|z| z.hosted_zone.is_none())
+        .count();
+    let calls = p.counter().total();
+    let injected = injected.load(Ordering::Relaxed);
+    println!(
+        "  {calls} attempts for {} calls, {injected} throttled ({} seen by the limiter), \
+         {failed} errors surfaced (target 0), wall {wall:.1} s (calls ÷ 5/s {:.1} s)",
+        3 * zones,
+        p.limiter(dnssec_pilot::provider::aws::Svc::Route53)
+            .throttled_answers(),
+        (3 * zones) as f64 / 5.0
+    );
+    all_ok &= failed == 0;
     println!(
         "{}",
         if all_ok {

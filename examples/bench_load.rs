@@ -31,10 +31,9 @@ fn fleet(zones: usize) -> String {
     s
 }
 
-fn main() {
-    let zones = 1000;
+/// Loads and validates a `zones`-zone file `runs` times; prints and returns the best time (ms).
+fn measure(zones: usize, runs: u32, target_ms: f64) -> f64 {
     let src = fleet(zones);
-    let runs = 10;
     let mut best = f64::MAX;
     let mut total = 0.0;
     for _ in 0..runs {
@@ -60,11 +59,27 @@ fn main() {
     let _ = serde_saphyr::from_str::<serde::de::IgnoredAny>(&src);
     let bare_ms = t.elapsed().as_secs_f64() * 1000.0;
     println!(
-        "  of which YAML parse + typed read: {parse_ms:.1} ms (bare serde-saphyr parse: {bare_ms:.1} ms)"
-    );
-    println!(
-        "load+validate {zones} zones ({} KiB): best {best:.1} ms, mean {:.1} ms over {runs} runs (target < 100 ms)",
+        "load+validate {zones} zones ({} KiB): best {best:.1} ms, mean {:.1} ms over {runs} runs (target < {target_ms} ms)",
         src.len() / 1024,
         total / f64::from(runs)
+    );
+    // serde-saphyr's default budget (250,000 nodes) stops a bare parse of a large fleet early.
+    if zones <= 10_000 {
+        println!(
+            "  of which YAML parse + typed read: {parse_ms:.1} ms (bare serde-saphyr parse: {bare_ms:.1} ms)"
+        );
+    } else {
+        println!("  of which YAML parse + typed read: {parse_ms:.1} ms");
+    }
+    best
+}
+
+fn main() {
+    // The issue-17 targets: 1,000 zones under 100 ms, 100,000 zones under 1 s (linear).
+    let small = measure(1_000, 10, 100.0);
+    let large = measure(100_000, 3, 1000.0);
+    println!(
+        "bench_load: 1,000 zones {small:.1} ms, 100,000 zones {large:.1} ms ({:.1}x for 100x the zones)",
+        large / small
     );
 }
