@@ -148,14 +148,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         domains: vec![],
     };
     let journal = Journal::new("bench");
-    let input = PlanInput {
-        desired: &desired,
-        observed: &observed,
-        journal: &journal,
-        now,
-        mode: Mode::Apply,
-        only: &[],
-    };
+    let input = apply_input(&desired, &observed, &journal, now);
     let (best, p) = best_of_five(input);
     let t = Instant::now();
     let fp = dnssec_pilot::plan::fingerprint(&observed, &journal, &[]);
@@ -180,14 +173,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .zones
         .insert(name.clone(), obs(&name, 0, records, None, now));
     let mut journal = Journal::new("bench");
-    let first = plan(PlanInput {
-        desired: &desired,
-        observed: &observed,
-        journal: &journal,
-        now,
-        mode: Mode::Apply,
-        only: &[],
-    });
+    let first = plan(apply_input(&desired, &observed, &journal, now));
     dnssec_pilot::engine::apply_updates(&mut journal, &first.updates);
     let baseline = journal
         .zone(&name)
@@ -199,14 +185,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     observed
         .zones
         .insert(name.clone(), obs(&name, 0, records, Some(Ttl(3600)), now));
-    let (best, p) = best_of_five(PlanInput {
-        desired: &desired,
-        observed: &observed,
-        journal: &journal,
-        now,
-        mode: Mode::Apply,
-        only: &[],
-    });
+    let (best, p) = best_of_five(apply_input(&desired, &observed, &journal, now));
     let restore = p
         .zones
         .iter()
@@ -220,4 +199,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "bench_plan: 1 zone of {records} record sets with a {baseline}-entry baseline; best of 5: {best:.1} ms (target < 50 ms)"
     );
     Ok(())
+}
+
+/// The input of an `apply` plan of every zone.
+fn apply_input<'a>(
+    desired: &'a Desired,
+    observed: &'a Observed,
+    journal: &'a Journal,
+    now: Timestamp,
+) -> PlanInput<'a> {
+    PlanInput {
+        desired,
+        observed,
+        journal,
+        now,
+        mode: Mode::Apply,
+        only: &[],
+    }
 }
