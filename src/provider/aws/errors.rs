@@ -32,14 +32,8 @@ const THROTTLING_CODES: &[&str] = &[
     "PriorRequestNotComplete",
 ];
 
-/// Error codes that mean "slow down / try again".
-const RETRYABLE_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "PriorRequestNotComplete",
+/// Error codes of a passing fault on AWS's side: try again (no slower than now).
+const TRANSIENT_CODES: &[&str] = &[
     "ServiceUnavailable",
     "ServiceUnavailableException",
     "InternalFailure",
@@ -64,8 +58,8 @@ where
             let e = se.err();
             let code = e.code().unwrap_or("Unknown").to_string();
             let message = e.message().unwrap_or_default().to_string();
-            if RETRYABLE_CODES.contains(&code.as_str()) || status >= 500 || status == 429 {
-                let throttled = THROTTLING_CODES.contains(&code.as_str()) || status == 429;
+            let throttled = THROTTLING_CODES.contains(&code.as_str()) || status == 429;
+            if throttled || TRANSIENT_CODES.contains(&code.as_str()) || status >= 500 {
                 Failure::Retry {
                     code,
                     message,
