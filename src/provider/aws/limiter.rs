@@ -205,7 +205,7 @@ impl ServiceLimiter {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn paces_to_the_rate() {
         let l = RateLimiter::new(50.0, 1);
         let start = Instant::now();
@@ -217,7 +217,7 @@ mod tests {
         assert!((0.19..0.35).contains(&e), "{e}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_burst_is_spent_at_once_then_paced() {
         let l = RateLimiter::new(100.0, 20);
         let start = Instant::now();
@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(l.rate(), 10.0, "never above the ceiling");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn throttling_spends_the_burst() {
         let l = RateLimiter::new(100.0, 50);
         l.throttled();
