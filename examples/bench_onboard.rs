@@ -21,8 +21,8 @@ use dnssec_pilot::config;
 use dnssec_pilot::engine::{Engine, EngineOptions, Event, JournalStore, RunOutcome};
 use dnssec_pilot::model::{Secs, Timestamp};
 use dnssec_pilot::plan::{self, GateKind, Mode, Plan, PlanInput, StepStatus};
+use dnssec_pilot::provider::Provider;
 use dnssec_pilot::provider::sandbox::{SandboxProvider, default_start, init_world};
-use dnssec_pilot::provider::{ObserveScope, Provider};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -104,10 +104,7 @@ async fn run_direction(
     // The minimum safe time, from the plan the engine is about to make.
     let journal = store.load_or_new()?;
     let observed = provider
-        .observe(ObserveScope {
-            desired,
-            journal: &journal,
-        })
+        .observe(&dnssec_pilot::plan::scope(desired, &journal, &[]))
         .await?;
     let first = plan::plan(PlanInput {
         desired,

@@ -20,7 +20,7 @@ use crate::engine::{Engine, EngineError, EngineOptions, Event, JournalStore, Run
 use crate::model::{ActionResult, Secs, Timestamp, ZoneName};
 use crate::plan::{self, Mode, Plan, PlanInput};
 use crate::provider::sandbox::{self as sb, SandboxProvider, Tamper};
-use crate::provider::{ObserveScope, Provider, ProviderError};
+use crate::provider::{Provider, ProviderError};
 use crate::render::{Output, PlanOutput, fmt_time};
 use crate::state::{Journal, Observed};
 
@@ -31,7 +31,7 @@ pub enum AnyProvider {
 }
 
 impl Provider for AnyProvider {
-    async fn observe(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
+    async fn observe(&self, scope: &crate::state::Scope) -> Result<Observed, ProviderError> {
         match self {
             AnyProvider::Sandbox(p) => p.observe(scope).await,
             AnyProvider::Aws(p) => p.observe(scope).await,
@@ -207,10 +207,7 @@ fn observe_and_plan(
         journal.start_afresh(scope, provider.now());
     }
     let observed = runtime()?
-        .block_on(provider.observe(ObserveScope {
-            desired,
-            journal: &journal,
-        }))
+        .block_on(provider.observe(&plan::scope(desired, &journal, &only)))
         .map_err(miette::Report::new)?;
     let p = plan::plan(PlanInput {
         desired,

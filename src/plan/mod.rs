@@ -9,6 +9,7 @@
 
 mod domain;
 mod gates;
+mod scope;
 mod timeline;
 mod zone;
 
@@ -22,6 +23,7 @@ use crate::model::{Action, ActionKind, Timestamp, Ttl, ZoneName};
 use crate::state::{Baseline, Direction, Journal, Mark, Observed};
 
 pub use gates::{Gate, GateKind, Rule};
+pub use scope::scope;
 pub use timeline::{TimelineEntry, timeline};
 pub use zone::{KeyState, KskStates, RecordState, ZoneKeyStates};
 

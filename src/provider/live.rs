@@ -10,8 +10,8 @@ use crate::config::DnsOverride;
 use crate::model::{ActionRequest, ActionResult, Secs, Timestamp, ZoneName};
 use crate::provider::aws::AwsProvider;
 use crate::provider::dns::{DnsObserver, ObserverConfig};
-use crate::provider::{ObserveScope, Provider, ProviderError};
-use crate::state::{LiveObs, Observed};
+use crate::provider::{Provider, ProviderError};
+use crate::state::{LiveObs, Observed, Scope};
 
 pub struct LiveAws {
     pub aws: AwsProvider,
@@ -47,25 +47,27 @@ impl LiveAws {
 const LIVE_CONCURRENCY: usize = 16;
 
 impl Provider for LiveAws {
-    async fn observe(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
+    async fn observe(&self, scope: &Scope) -> Result<Observed, ProviderError> {
         use futures_util::stream::{self, StreamExt as _};
 
         let mut obs = self.aws.observe_api(scope).await?;
-        let empty = DnsOverride::default();
         // What to probe: (zone or domain, overrides, Route 53 name servers), zones first.
         let mut targets: Vec<(bool, ZoneName, &DnsOverride, Vec<String>)> = Vec::new();
-        for (name, z) in &obs.zones {
-            let over = scope.desired.zone(name).map_or(&empty, |s| &s.dns);
-            let ns: Vec<String> = z
+        for z in &scope.zones {
+            let Some(zo) = obs.zones.get(&z.name) else {
+                continue;
+            };
+            let ns: Vec<String> = zo
                 .hosted_zone
                 .as_ref()
                 .map(|h| h.name_servers.clone())
                 .unwrap_or_default();
-            targets.push((true, name.clone(), over, ns));
+            targets.push((true, z.name.clone(), &z.dns, ns));
         }
-        for name in obs.domains.keys() {
-            let over = scope.desired.domain(name).map_or(&empty, |s| &s.dns);
-            targets.push((false, name.clone(), over, Vec::new()));
+        for d in &scope.domains {
+            if obs.domains.contains_key(&d.name) {
+                targets.push((false, d.name.clone(), &d.dns, Vec::new()));
+            }
         }
         let results: Vec<(bool, ZoneName, LiveObs)> = stream::iter(targets)
             .map(|(is_zone, name, over, ns)| async move {

@@ -11,17 +11,8 @@ pub mod sandbox;
 
 use std::future::Future;
 
-use crate::config::Desired;
 use crate::model::{ActionRequest, ActionResult, Timestamp};
-use crate::state::{Journal, Observed};
-
-/// What an observation pass covers: the desired zones/domains, plus whatever the journal
-/// remembers (change ids to ask about, zones being destroyed).
-#[derive(Clone, Copy, Debug)]
-pub struct ObserveScope<'a> {
-    pub desired: &'a Desired,
-    pub journal: &'a Journal,
-}
+use crate::state::{Observed, Scope};
 
 /// A failure of a provider call. `Refused` is the world saying no (a documented API error); the
 /// others are about reaching it.
@@ -54,11 +45,8 @@ pub enum ProviderError {
 
 /// Observe + execute, with the provider's clock. Async; one action per call.
 pub trait Provider {
-    /// Observe everything in scope, in one pass.
-    fn observe(
-        &self,
-        scope: ObserveScope<'_>,
-    ) -> impl Future<Output = Result<Observed, ProviderError>>;
+    /// Observe exactly the zones and domains of `scope`, in one pass.
+    fn observe(&self, scope: &Scope) -> impl Future<Output = Result<Observed, ProviderError>>;
 
     /// Execute exactly one action. Must be idempotent for the same `req.token`.
     fn execute(

@@ -3,6 +3,7 @@
 
 mod journal;
 mod observed;
+mod scope;
 
 pub use journal::{
     Baseline, BaselineTtl, Direction, DirectionRecord, DomainJournal, JOURNAL_FORMAT_VERSION,
@@ -14,3 +15,4 @@ pub use observed::{
     RegistrarKeyObs, RegistrarObs, RegistrarOpObs, ServerObs, SigningStatus, SoaObs, ZoneAnswer,
     ZoneObs,
 };
+pub use scope::{ChangeWatch, DomainScope, RecordRead, Scope, ZoneScope};

@@ -17,7 +17,7 @@ use dnssec_pilot::provider::sandbox::{
     SandboxProvider, Tamper, World, default_start, init_world, sandbox_advance, sandbox_init,
     sandbox_show, sandbox_tamper, world_schema,
 };
-use dnssec_pilot::provider::{ObserveScope, Provider, ProviderError};
+use dnssec_pilot::provider::{Provider, ProviderError};
 use dnssec_pilot::state::{
     ChangeStatus, Journal, KskStatus, OperationStatus, ParentObs, SigningStatus, StepOutcome,
     StepRecord, ZoneJournal,
@@ -175,12 +175,9 @@ async fn publish_parent_ds(p: &SandboxProvider, zone: &str, ttl: u32) {
 
 async fn observe(p: &SandboxProvider, journal: &Journal) -> dnssec_pilot::state::Observed {
     let d = desired();
-    p.observe(ObserveScope {
-        desired: &d,
-        journal,
-    })
-    .await
-    .unwrap()
+    p.observe(&dnssec_pilot::plan::scope(&d, journal, &[]))
+        .await
+        .unwrap()
 }
 
 fn journal_with(zone: &str, result: ActionResult, at: Timestamp) -> Journal {

@@ -38,7 +38,7 @@ pub use world::{
 
 use crate::config::Desired;
 use crate::model::{ActionRequest, ActionResult, Secs, Timestamp, ZoneName};
-use crate::provider::{ObserveScope, Provider, ProviderError};
+use crate::provider::{Provider, ProviderError};
 use crate::state::{LiveObs, Observed};
 
 /// The sandbox world behind the [`Provider`] trait. Every `execute` and every clock advance is
@@ -157,7 +157,7 @@ impl From<SandboxError> for ProviderError {
 }
 
 impl Provider for SandboxProvider {
-    async fn observe(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
+    async fn observe(&self, scope: &crate::state::Scope) -> Result<Observed, ProviderError> {
         Ok(observe::observe(&self.lock(), scope))
     }
 

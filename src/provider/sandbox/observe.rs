@@ -5,7 +5,7 @@
 //! server by server, each server serving what it has picked up so far (RFC 4035 §5 terms:
 //! DS at each parent server, DNSKEY and signatures at each zone server).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::world::{KskState, ParentKind, SigningState, World, view_at};
 use crate::model::{Secs, Timestamp, ZoneName};
@@ -13,87 +13,47 @@ use crate::model::{Secs, Timestamp, ZoneName};
 /// How far ahead Route 53 keeps its RRSIGs valid while it signs (it re-signs well before they
 /// expire; observed expiries sit about two weeks ahead).
 const ROUTE53_SIGNATURE_VALIDITY: u64 = 14 * 86_400;
-use crate::provider::ObserveScope;
 use crate::state::{
-    ChangeObs, ChangeStatus, DnssecObs, DomainObs, HostedZoneObs, Journal, KskObs, KskStatus,
-    LiveObs, Observed, OperationStatus, ParentAnswer, ParentObs, RecordSetObs, RegistrarKeyObs,
-    RegistrarObs, RegistrarOpObs, ServerObs, SigningStatus, SoaObs, StepRecord, ZoneAnswer,
-    ZoneObs,
+    ChangeObs, ChangeStatus, DnssecObs, DomainObs, HostedZoneObs, KskObs, KskStatus, LiveObs,
+    Observed, OperationStatus, ParentAnswer, ParentObs, RecordSetObs, RegistrarKeyObs,
+    RegistrarObs, RegistrarOpObs, Scope, ServerObs, SigningStatus, SoaObs, ZoneAnswer, ZoneObs,
+    ZoneScope,
 };
 
-/// Change and operation ids the journal's step outcomes mention.
-fn ids_in(steps: &[StepRecord]) -> (BTreeSet<String>, BTreeSet<String>) {
-    let mut changes = BTreeSet::new();
-    let mut ops = BTreeSet::new();
-    for s in steps {
-        if let Some(o) = &s.outcome
-            && let Ok(r) = &o.result
-        {
-            if let Some(c) = &r.change_id {
-                changes.insert(c.trim_start_matches("/change/").to_string());
-            }
-            if let Some(op) = &r.operation_id {
-                ops.insert(op.clone());
-            }
-        }
-    }
-    (changes, ops)
-}
-
-/// Observes everything in scope (desired zones and domains plus those the journal remembers).
-pub(crate) fn observe(w: &World, scope: ObserveScope<'_>) -> Observed {
-    let mut zones: BTreeMap<ZoneName, Option<String>> = BTreeMap::new();
-    for z in &scope.desired.zones {
-        zones.insert(z.name.clone(), z.hosted_zone_id.clone());
-    }
-    for name in scope.journal.zones.keys() {
-        zones.entry(name.clone()).or_insert(None);
-    }
-    let mut domains: BTreeSet<ZoneName> = scope
-        .desired
-        .domains
-        .iter()
-        .map(|d| d.name.clone())
-        .collect();
-    domains.extend(scope.journal.domains.keys().cloned());
+/// Observes exactly the zones and domains of the scope.
+pub(crate) fn observe(w: &World, scope: &Scope) -> Observed {
     let mut out = Observed::default();
-    for (name, id) in zones {
-        out.zones.insert(
-            name.clone(),
-            observe_zone(w, &name, id.as_deref(), scope.journal),
-        );
+    for z in &scope.zones {
+        out.zones.insert(z.name.clone(), observe_zone(w, z));
     }
-    for name in domains {
-        let ops = scope
-            .journal
-            .domains
-            .get(&name)
-            .map(|d| ids_in(&d.steps).1)
-            .unwrap_or_default();
+    for d in &scope.domains {
+        let ops: BTreeSet<String> = d.operations.iter().cloned().collect();
         out.domains.insert(
-            name.clone(),
+            d.name.clone(),
             DomainObs {
-                registrar: registrar_obs(w, &name, &ops),
-                live: live(w, &name),
+                registrar: registrar_obs(w, &d.name, &ops),
+                live: live(w, &d.name),
             },
         );
     }
     out
 }
 
-fn observe_zone(w: &World, name: &ZoneName, id: Option<&str>, journal: &Journal) -> ZoneObs {
-    let z = match id {
+fn observe_zone(w: &World, spec: &ZoneScope) -> ZoneObs {
+    let name = &spec.name;
+    let z = match spec.hosted_zone_id.as_deref() {
         Some(id) => w.zone_by_id(id).filter(|z| &z.name == name),
         None => w.zone(name),
     };
     let Some(z) = z else {
         return ZoneObs::default();
     };
-    let (change_ids, op_ids) = journal
-        .zones
-        .get(name)
-        .map(|j| ids_in(&j.steps))
-        .unwrap_or_default();
+    let change_ids: BTreeSet<String> = spec
+        .changes
+        .iter()
+        .map(|c| c.id.trim_start_matches("/change/").to_string())
+        .collect();
+    let op_ids: BTreeSet<String> = spec.operations.iter().cloned().collect();
     let hosted_zone = HostedZoneObs {
         id: z.id.clone(),
         name_servers: z.name_servers.clone(),
