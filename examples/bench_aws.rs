@@ -25,8 +25,8 @@ use aws_sdk_route53::types::{
 };
 use dnssec_pilot::config::{Desired, DnsOverride, Finally, Safety, Signing, ZoneSpec};
 use dnssec_pilot::model::{Action, ActionRequest, Ttl, TtlChange, ZoneName};
+use dnssec_pilot::provider::Provider;
 use dnssec_pilot::provider::aws::{AwsOptions, AwsProvider, Clock, Endpoints};
-use dnssec_pilot::provider::{ObserveScope, Provider};
 use dnssec_pilot::state::Journal;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -224,6 +224,117 @@ async fn make_zone(p: &AwsProvider, name: &str, records: usize) -> Res<String> {
     Ok(id)
 }
 
+/// The first `apply` of an onboarding (the engine, no `--wait`) against its floor: one full read
+/// (GetHostedZone + ceil(N/300) listings + GetDNSSEC), ceil(2N/1000) TTL batches + 1 for the SOA,
+/// and the GetChange polls the INSYNC gates need (each of the run's later observations asks once
+/// per batch still PENDING). Target: total ≤ 1.1 × floor.
+async fn first_apply(ep: &str, tag: u32) -> Res<bool> {
+    use dnssec_pilot::config::{KskSpec, Trust};
+    use dnssec_pilot::engine::{Engine, EngineOptions, Event, JournalStore};
+    use dnssec_pilot::plan::Mode;
+
+    let mut ok = true;
+    println!("First apply (engine, no --wait, the external-registrar trust) against the floor");
+    for n in [2_500usize, 10_000] {
+        let p = provider(ep, 1000.0).await;
+        let name = format!("fa{n}-{tag}.bench");
+        let zone = ZoneName::parse(&name)?;
+        let id = make_zone(&p, &name, n).await?;
+        let key = p
+            .kms()
+            .create_key()
+            .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+            .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+            .policy(dnssec_pilot::provider::aws::kms::example_policy(
+                "123456789012",
+            ))
+            .send()
+            .await?;
+        let arn = key
+            .key_metadata()
+            .and_then(|m| m.arn())
+            .ok_or("no key arn")?
+            .to_string();
+        let mut z = spec(&zone, &id);
+        z.signing = Signing {
+            enabled: true,
+            ksks: vec![KskSpec {
+                name: "bench_ksk".into(),
+                kms_key: arn,
+            }],
+        };
+        z.trust = Some(Trust::External);
+        let d = Desired {
+            version: 1,
+            zones: vec![z],
+            domains: vec![],
+        };
+        let dir = tempfile::tempdir()?;
+        let store = JournalStore::new(dir.path().join("journal.json"));
+        p.counter().reset();
+        let t0 = Instant::now();
+        let engine = Engine {
+            provider: &p,
+            desired: &d,
+            store: &store,
+            options: EngineOptions {
+                mode: Mode::Apply,
+                only: vec![],
+                wait: false,
+                max_wait: None,
+                fresh_journal: false,
+            },
+            fault: None,
+        };
+        let mut ran = Vec::new();
+        let outcome = engine
+            .run(&mut |_| true, &mut |e| {
+                if let Event::Executed { step, .. } = e {
+                    ran.push(step.action.kind().as_str());
+                }
+            })
+            .await?;
+        let wall = t0.elapsed().as_secs_f64();
+        let counts = p.counter().snapshot();
+        let got = |op: &str| counts.get(op).copied().unwrap_or(0);
+        let lists = ((n + 2) as u64).div_ceil(300);
+        let batches = (n as u64).div_ceil(500) + u64::from(ran.contains(&"lower_soa"));
+        let read = 1 + lists + 1;
+        let floor = read + batches + got("GetChange");
+        let total = p.counter().total();
+        let others: Vec<String> = counts
+            .iter()
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "GetHostedZone"
+                        | "ListResourceRecordSets"
+                        | "GetDNSSEC"
+                        | "GetChange"
+                        | "ChangeResourceRecordSets"
+                )
+            })
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let ratio = total as f64 / floor as f64;
+        println!(
+            "  N = {n}: ran {ran:?}, {outcome:?}\n    GetHostedZone {} ListResourceRecordSets {} (floor {lists}) GetDNSSEC {} ChangeResourceRecordSets {} (floor {batches}) GetChange {}{}\n    {total} calls, floor {floor}, ratio {ratio:.2} (target ≤ 1.1), wall {wall:.1} s",
+            got("GetHostedZone"),
+            got("ListResourceRecordSets"),
+            got("GetDNSSEC"),
+            got("ChangeResourceRecordSets"),
+            got("GetChange"),
+            if others.is_empty() {
+                String::new()
+            } else {
+                format!(" + {}", others.join(", "))
+            },
+        );
+        ok &= ratio <= 1.1;
+    }
+    Ok(ok)
+}
+
 fn row(label: &str, counts: &BTreeMap<String, u64>, floor: &BTreeMap<&str, u64>) -> bool {
     let mut ok = true;
     let mut parts = Vec::new();
@@ -279,12 +390,7 @@ async fn run(ep: &str) -> Res<()> {
         println!("N = {n} record sets (+ apex NS and SOA)");
 
         p.counter().reset();
-        let obs = p
-            .observe(ObserveScope {
-                desired: &d,
-                journal: &j,
-            })
-            .await?;
+        let obs = p.observe(&dnssec_pilot::plan::scope(&d, &j, &[])).await?;
         let lists = ((n + 2) as u64).div_ceil(300);
         all_ok &= row(
             "observe",
@@ -339,6 +445,8 @@ async fn run(ep: &str) -> Res<()> {
         );
     }
 
+    all_ok &= first_apply(ep, tag).await?;
+
     let zones: usize = std::env::var("BENCH_FLEET_ZONES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -363,11 +471,7 @@ async fn run(ep: &str) -> Res<()> {
     let j = Journal::new("bench");
     let p = provider(ep, rate).await;
     let t0 = Instant::now();
-    p.observe(ObserveScope {
-        desired: &d,
-        journal: &j,
-    })
-    .await?;
+    p.observe(&dnssec_pilot::plan::scope(&d, &j, &[])).await?;
     let wall = t0.elapsed().as_secs_f64();
     let calls = p.counter().total();
     let ideal = calls as f64 / rate;
@@ -385,12 +489,7 @@ async fn run(ep: &str) -> Res<()> {
     let injected = throttle.injected.clone();
     let p = provider_with(ep, rate, vec![SharedInterceptor::new(throttle)]).await;
     let t0 = Instant::now();
-    let observed = p
-        .observe(ObserveScope {
-            desired: &d,
-            journal: &j,
-        })
-        .await?;
+    let observed = p.observe(&dnssec_pilot::plan::scope(&d, &j, &[])).await?;
     let wall = t0.elapsed().as_secs_f64();
     let failed = observed
         .zones

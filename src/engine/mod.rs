@@ -13,8 +13,8 @@ pub mod store;
 use crate::config::Desired;
 use crate::model::{Action, ActionRequest, ActionResult, Secs, Timestamp, ZoneName};
 use crate::plan::{self, JournalUpdate, Mode, Plan, PlanInput, Step, StepStatus, TargetKind};
-use crate::provider::{ObserveScope, Provider, ProviderError};
-use crate::state::{DirectionRecord, Journal, StepOutcome, StepRecord};
+use crate::provider::{Provider, ProviderError};
+use crate::state::{DirectionRecord, Journal, RecordRead, StepOutcome, StepRecord};
 
 pub use store::{JournalStore, StoreError};
 
@@ -57,6 +57,10 @@ pub enum EngineError {
         tries: u32,
     },
 }
+
+/// How long after a full read the engine's observations follow its own changes instead of
+/// reading every record set again. Values a TTL-only UPSERT writes back are never older.
+pub const FOLLOW_FOR: Secs = Secs(300);
 
 /// How many times `--wait` tries a failing step before the run ends.
 pub const MAX_TRIES: u32 = 4;
@@ -181,14 +185,22 @@ impl<P: Provider> Engine<'_, P> {
         let mut first = true;
         // Failures of each step in this run: bounded retries, never a hot loop.
         let mut failures: std::collections::BTreeMap<String, u32> = Default::default();
+        // The first observation reads every zone in full; later ones follow the run's own
+        // changes (`RecordRead::Follow`) until `FOLLOW_FOR` has passed since the last full read
+        // or a step failed, then read in full again (someone else may have changed a zone).
+        let mut last_full: Option<Timestamp> = None;
         loop {
-            let observed = self
-                .provider
-                .observe(ObserveScope {
-                    desired: self.desired,
-                    journal: &journal,
-                })
-                .await?;
+            let before = self.provider.now();
+            let records = match last_full {
+                Some(t) if Secs::between(t, before) < FOLLOW_FOR => RecordRead::Follow,
+                _ => {
+                    last_full = Some(before);
+                    RecordRead::Full
+                }
+            };
+            let scope =
+                plan::scope(self.desired, &journal, &self.options.only).with_records(records);
+            let observed = self.provider.observe(&scope).await?;
             let now = self.provider.now();
             let plan = plan::plan(PlanInput {
                 desired: self.desired,
@@ -304,6 +316,8 @@ impl<P: Provider> Engine<'_, P> {
                 }
             }
             if let Some((step, message, tries)) = failed {
+                // The failed call may have changed a zone in part: read everything again.
+                last_full = None;
                 if !self.options.wait || tries >= MAX_TRIES {
                     return Err(EngineError::StepFailed {
                         step,
@@ -355,10 +369,7 @@ impl<P: Provider> Engine<'_, P> {
         }
         let observed = self
             .provider
-            .observe(ObserveScope {
-                desired: self.desired,
-                journal: &journal,
-            })
+            .observe(&plan::scope(self.desired, &journal, &self.options.only))
             .await?;
         let fp = plan::fingerprint(&observed, &journal, &self.options.only);
         if fp != saved.fingerprint {

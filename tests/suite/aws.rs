@@ -30,7 +30,7 @@ use dnssec_pilot::model::{
     TtlChange, ZoneName,
 };
 use dnssec_pilot::provider::aws::{AwsOptions, AwsProvider, Clock, Endpoints, errors, kms};
-use dnssec_pilot::provider::{ObserveScope, Provider, ProviderError};
+use dnssec_pilot::provider::{Provider, ProviderError};
 use dnssec_pilot::state::{
     ChangeStatus, Journal, KskStatus, Observed, OperationStatus, ParentObs, SigningStatus,
     StepOutcome, StepRecord, ZoneJournal,
@@ -217,12 +217,9 @@ fn journal_with(zone: &ZoneName, results: &[(Action, ActionResult)]) -> Journal 
 }
 
 async fn observe(p: &AwsProvider, d: &Desired, j: &Journal) -> Observed {
-    p.observe(ObserveScope {
-        desired: d,
-        journal: j,
-    })
-    .await
-    .expect("observe")
+    p.observe(&dnssec_pilot::plan::scope(d, j, &[]))
+        .await
+        .expect("observe")
 }
 
 /// Creates a public hosted zone and returns its id (without `/hostedzone/`).
@@ -1796,6 +1793,189 @@ async fn a_zone_only_the_journal_remembers_is_still_observed() {
     assert!(
         matches!(&z.parent, ParentObs::ParentZone { hosted_zone_id, .. } if *hosted_zone_id == parent_id)
     );
+}
+
+#[tokio::test]
+async fn first_apply_follows_its_own_changes_instead_of_re_listing_the_zone() {
+    use dnssec_pilot::engine::{Engine, EngineOptions, Event, JournalStore};
+    use dnssec_pilot::plan::Mode;
+    use dnssec_pilot::state::RecordRead;
+
+    let ep = peer("fakecloud");
+    let p = provider(options(&ep, None)).await;
+    let name = format!("{}.example", unique("follow"));
+    let id = create_zone(&p, &name).await;
+    // 700 record sets + apex NS and SOA: 3 pages, 2 TTL batches (500 UPSERTs each at most).
+    create_records(&p, &id, a_records(&name, 700, 86_400)).await;
+    let key = create_kms_key(&p, Some(kms::example_policy("123456789012"))).await;
+    let zone = ZoneName::parse(&name).unwrap();
+    let mut spec = zone_spec(&zone, Some(&id), Some(Trust::External));
+    spec.signing.ksks[0].kms_key = key;
+    let d = desired(vec![spec], vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = JournalStore::new(dir.path().join("journal.json"));
+    let engine = Engine {
+        provider: &p,
+        desired: &d,
+        store: &store,
+        options: EngineOptions {
+            mode: Mode::Apply,
+            only: vec![],
+            wait: false,
+            max_wait: None,
+            fresh_journal: false,
+        },
+        fault: None,
+    };
+    p.counter().reset();
+    let mut ran = Vec::new();
+    engine
+        .run(&mut |_| true, &mut |e| {
+            if let Event::Executed { step, result, .. } = e {
+                assert!(result.is_ok(), "{result:?}");
+                ran.push(step.action.kind().as_str());
+            }
+        })
+        .await
+        .unwrap();
+    assert!(ran.starts_with(&["lower_ttls", "lower_soa"]), "ran {ran:?}");
+    let counts = p.counter().snapshot();
+    // One full read, however many steps and re-plans the run made.
+    assert_eq!(counts.get("GetHostedZone"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("ListResourceRecordSets"), Some(&3), "{counts:?}");
+    assert_eq!(counts.get("GetDNSSEC"), Some(&1), "{counts:?}");
+    assert_eq!(
+        counts.get("ChangeResourceRecordSets"),
+        Some(&3),
+        "{counts:?}"
+    );
+
+    // What the run followed is what a full read of a fresh provider sees.
+    let scope = dnssec_pilot::plan::scope(&d, &store.load().unwrap().unwrap(), &[]);
+    let followed = p
+        .observe(&scope.clone().with_records(RecordRead::Follow))
+        .await
+        .unwrap();
+    let fresh = provider(options(&ep, None)).await;
+    let full = fresh.observe(&scope).await.unwrap();
+    assert_eq!(
+        followed.zones[&zone].hosted_zone, full.zones[&zone].hosted_zone,
+        "the followed zone differs from a full read"
+    );
+    let hz = full.zones[&zone].hosted_zone.as_ref().unwrap();
+    assert_eq!(hz.soa.ttl, Ttl(300));
+    assert!(
+        hz.record_sets
+            .iter()
+            .filter(|r| r.rtype == "A")
+            .all(|r| r.ttl == Some(Ttl(3600)))
+    );
+
+    // A new run reads in full again: someone else may have changed the zone in between.
+    p.counter().reset();
+    engine.run(&mut |_| true, &mut |_| {}).await.unwrap();
+    assert!(
+        p.counter().get("ListResourceRecordSets") >= 3,
+        "{:?}",
+        p.counter().snapshot()
+    );
+}
+
+#[tokio::test]
+async fn a_change_whose_answer_was_lost_makes_the_next_observation_read_in_full() {
+    use dnssec_pilot::state::RecordRead;
+    use std::sync::atomic::AtomicBool;
+
+    let ep = peer("fakecloud");
+    let setup = provider(options(&ep, None)).await;
+    let name = format!("{}.example", unique("forget"));
+    let id = create_zone(&setup, &name).await;
+    create_records(&setup, &id, a_records(&name, 3, 86_400)).await;
+    // While `cut` is set, every connection is dropped without an answer: the change may or may
+    // not have been applied.
+    let cut = Arc::new(AtomicBool::new(false));
+    let c = cut.clone();
+    let proxy = fault_proxy(ep.clone(), move |_| {
+        if c.load(Ordering::SeqCst) {
+            Fault::Drop
+        } else {
+            Fault::Pass
+        }
+    })
+    .await;
+    let mut opts = options(&proxy.endpoint, Some(&ep));
+    opts.max_attempts = 2;
+    let p = provider(opts).await;
+    let zone = ZoneName::parse(&name).unwrap();
+    let d = desired(vec![zone_spec(&zone, Some(&id), None)], vec![]);
+    let scope = dnssec_pilot::plan::scope(&d, &Journal::new("t"), &[]);
+    let obs = p.observe(&scope).await.unwrap();
+    let hz = obs.zones[&zone].hosted_zone.clone().unwrap();
+
+    // Following without a change since: no listing, no GetHostedZone.
+    p.counter().reset();
+    p.observe(&scope.clone().with_records(RecordRead::Follow))
+        .await
+        .unwrap();
+    assert_eq!(p.counter().get("ListResourceRecordSets"), 0);
+    assert_eq!(p.counter().get("GetHostedZone"), 0);
+
+    let a = hz.record_sets.iter().find(|r| r.rtype == "A").unwrap();
+    let lower = Action::LowerTtls {
+        changes: vec![TtlChange {
+            record: a.record_ref(),
+            from: Ttl(86_400),
+            to: Ttl(3600),
+        }],
+    };
+    cut.store(true, Ordering::SeqCst);
+    let r = p.execute(&req(&zone, &id, lower, "tok-lost")).await;
+    cut.store(false, Ordering::SeqCst);
+    assert!(r.is_err(), "every answer was dropped: {r:?}");
+    p.counter().reset();
+    p.observe(&scope.with_records(RecordRead::Follow))
+        .await
+        .unwrap();
+    assert_eq!(
+        p.counter().get("ListResourceRecordSets"),
+        1,
+        "after a change with no answer the zone is read again: {:?}",
+        p.counter().snapshot()
+    );
+    assert_eq!(p.counter().get("GetHostedZone"), 1);
+}
+
+#[tokio::test]
+async fn zone_flag_narrows_what_is_observed() {
+    let ep = peer("fakecloud");
+    let p = provider(options(&ep, None)).await;
+    let a = format!("{}.example", unique("narrowa"));
+    let b = format!("{}.example", unique("narrowb"));
+    let ia = create_zone(&p, &a).await;
+    let ib = create_zone(&p, &b).await;
+    let (za, zb) = (ZoneName::parse(&a).unwrap(), ZoneName::parse(&b).unwrap());
+    let d = desired(
+        vec![
+            zone_spec(&za, Some(&ia), None),
+            zone_spec(&zb, Some(&ib), None),
+        ],
+        vec![],
+    );
+    p.counter().reset();
+    let obs = p
+        .observe(&dnssec_pilot::plan::scope(
+            &d,
+            &Journal::new("t"),
+            std::slice::from_ref(&zb),
+        ))
+        .await
+        .unwrap();
+    assert!(obs.zones.contains_key(&zb));
+    assert!(
+        !obs.zones.contains_key(&za),
+        "a zone outside --zone was observed"
+    );
+    assert_eq!(p.counter().get("GetHostedZone"), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -46,10 +46,12 @@ impl AwsProvider {
             }
             Action::CreateKsk { name, kms_arn } => {
                 let id = self.zone_id(req).await?;
+                self.dnssec_changing(&id);
                 self.create_ksk(&id, name, kms_arn, &req.token).await
             }
             Action::ActivateKsk { name } => {
                 let id = self.zone_id(req).await?;
+                self.dnssec_changing(&id);
                 let r53 = &self.inner.r53;
                 let out = self
                     .call(Svc::Route53, "ActivateKeySigningKey", || {
@@ -63,6 +65,7 @@ impl AwsProvider {
             }
             Action::DeactivateKsk { name } => {
                 let id = self.zone_id(req).await?;
+                self.dnssec_changing(&id);
                 let r53 = &self.inner.r53;
                 let out = self
                     .call(Svc::Route53, "DeactivateKeySigningKey", || {
@@ -76,6 +79,7 @@ impl AwsProvider {
             }
             Action::DeleteKsk { name } => {
                 let id = self.zone_id(req).await?;
+                self.dnssec_changing(&id);
                 let r53 = &self.inner.r53;
                 match self
                     .call(Svc::Route53, "DeleteKeySigningKey", || {
@@ -97,6 +101,7 @@ impl AwsProvider {
             }
             Action::EnableSigning => {
                 let id = self.zone_id(req).await?;
+                self.dnssec_changing(&id);
                 let r53 = &self.inner.r53;
                 let out = self
                     .call(Svc::Route53, "EnableHostedZoneDNSSEC", || {
@@ -107,6 +112,7 @@ impl AwsProvider {
             }
             Action::DisableSigning => {
                 let id = self.zone_id(req).await?;
+                self.dnssec_changing(&id);
                 let r53 = &self.inner.r53;
                 match self
                     .call(Svc::Route53, "DisableHostedZoneDNSSEC", || {
@@ -198,7 +204,7 @@ impl AwsProvider {
                 .cache
                 .lock()
                 .ok()
-                .and_then(|c| c.get(id).and_then(|z| z.records.get(r).cloned()))
+                .and_then(|c| c.get(id).and_then(|z| z.record(r).cloned()))
         };
         if let Some(o) = lookup(self) {
             return Ok(o);
@@ -211,17 +217,15 @@ impl AwsProvider {
         })
     }
 
+    /// Lists the zone again for an execution that needs values no observation of this run
+    /// holds. Without `GetHostedZone` behind it, observations do not follow this listing.
     async fn refresh_zone(&self, id: &str, zone: &ZoneName) -> Result<(), ProviderError> {
         let sets = self.list_record_sets(id, None, None).await?;
-        let mut cache = super::ZoneCache::default();
-        for r in &sets {
-            if r.r#type() == &RrType::Soa && canonical_name(r.name()) == zone.as_str() {
-                cache.soa = Some(r.clone());
-            } else {
-                let o = super::records::to_obs(r);
-                cache.records.insert(o.record_ref(), o);
-            }
-        }
+        let meta = crate::state::HostedZoneObs {
+            id: id.to_string(),
+            ..Default::default()
+        };
+        let cache = super::ZoneCache::from_listing(meta, &sets, zone, false);
         if let Ok(mut c) = self.inner.cache.lock() {
             c.insert(id.to_string(), cache);
         }
@@ -253,24 +257,31 @@ impl AwsProvider {
             let cost = Cost::of(&obs.values, None, true);
             items.push((upsert(rrset)?, cost));
         }
+        // The zone may be the parent of another in scope: its delegation NS and DS change too.
+        self.parent_records_changing(id);
         let costs: Vec<Cost> = items.iter().map(|(_, c)| *c).collect();
         let batches = pack(&costs, MAX_RECORDS, MAX_CHARS);
         let n = batches.len();
         let mut ids = Vec::with_capacity(n);
         for (i, batch) in batches.iter().enumerate() {
             let list: Vec<Change> = batch.iter().map(|&j| items[j].0.clone()).collect();
-            let cid = self
+            match self
                 .submit(id, list, &format!("dnssec-pilot {token} ({}/{n})", i + 1))
-                .await?;
-            ids.push(cid);
+                .await
+            {
+                Ok(cid) => ids.push(cid),
+                Err(e) => {
+                    // Some batches (or this one, on a lost answer) may be applied.
+                    self.forget_zone(id);
+                    return Err(e);
+                }
+            }
         }
         if let Ok(mut cache) = self.inner.cache.lock()
             && let Some(z) = cache.get_mut(id)
         {
             for c in changes {
-                if let Some(o) = z.records.get_mut(&c.record) {
-                    o.ttl = Some(c.to);
-                }
+                z.set_ttl(&c.record, c.to);
             }
         }
         Ok(ActionResult {
@@ -328,17 +339,24 @@ impl AwsProvider {
             )
             .build()
             .map_err(|e| other(e.to_string()))?;
-        let cid = self
+        let cid = match self
             .submit(
                 id,
                 vec![upsert(rrset.clone())?],
                 &format!("dnssec-pilot {token}"),
             )
-            .await?;
+            .await
+        {
+            Ok(cid) => cid,
+            Err(e) => {
+                self.forget_zone(id);
+                return Err(e);
+            }
+        };
         if let Ok(mut c) = self.inner.cache.lock()
             && let Some(z) = c.get_mut(id)
         {
-            z.soa = Some(rrset);
+            z.set_soa(rrset);
         }
         Ok(changed(Some(&cid)))
     }
@@ -403,6 +421,7 @@ impl AwsProvider {
             return Err(other(format!("no DS record to publish for {zone}")));
         }
         let parent_id = strip_id(parent_id);
+        self.ds_changing(&parent_id, zone);
         let rrset = Self::ds_rrset(zone, records, ttl)?;
         let cid = self
             .submit(
@@ -423,6 +442,7 @@ impl AwsProvider {
         token: &str,
     ) -> Result<ActionResult, ProviderError> {
         let parent_id = strip_id(parent_id);
+        self.ds_changing(&parent_id, zone);
         let owner = fqdn(zone.as_str());
         let sets = self
             .list_record_sets(

@@ -12,6 +12,7 @@ mod clock;
 mod counter;
 pub mod errors;
 mod execute;
+mod follow;
 pub mod kms;
 mod limiter;
 mod observe;
@@ -25,7 +26,6 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_route53::config::{Region, SharedInterceptor};
 use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_route53::types::ResourceRecordSet;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use rand::Rng as _;
 
@@ -33,9 +33,9 @@ pub use clock::Clock;
 pub use counter::RequestCounter;
 pub use limiter::{RateLimiter, ServiceLimiter};
 
-use crate::model::{ActionRequest, ActionResult, RecordRef, Secs, Timestamp};
-use crate::provider::{ObserveScope, Provider, ProviderError};
-use crate::state::{ChangeStatus, Observed, OperationStatus, RecordSetObs};
+use crate::model::{ActionRequest, ActionResult, Secs, Timestamp, ZoneName};
+use crate::provider::{Provider, ProviderError};
+use crate::state::{ChangeStatus, Observed, OperationStatus, Scope};
 
 use errors::{Failure, classify};
 
@@ -163,13 +163,7 @@ impl Svc {
     }
 }
 
-/// What the last observation of a zone saw that an execution needs (the values a TTL-only
-/// UPSERT writes back). Keyed by hosted zone id.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ZoneCache {
-    pub records: HashMap<RecordRef, RecordSetObs>,
-    pub soa: Option<ResourceRecordSet>,
-}
+pub(crate) use follow::ZoneCache;
 
 pub(crate) struct Inner {
     pub r53: aws_sdk_route53::Client,
@@ -179,7 +173,13 @@ pub(crate) struct Inner {
     r53_limit: ServiceLimiter,
     domains_limit: ServiceLimiter,
     kms_limit: ServiceLimiter,
+    /// Per bare hosted zone id: what the last full read saw, followed through this run's own
+    /// changes (see `follow`); also the values a TTL-only UPSERT writes back.
     pub cache: Mutex<HashMap<String, ZoneCache>>,
+    /// The last parent read per (parent hosted zone id, child zone), until a DS write.
+    pub parents: Mutex<HashMap<(String, ZoneName), crate::state::ParentObs>>,
+    /// Hosted zone ids found by name in this run.
+    pub names: Mutex<HashMap<ZoneName, String>>,
     /// Changes already seen INSYNC, by bare id. INSYNC is final in Route 53, so a long
     /// `apply --wait` asks `GetChange` about each change until it is INSYNC and never again.
     pub insync: Mutex<HashMap<String, crate::state::ChangeObs>>,
@@ -278,6 +278,8 @@ impl AwsProvider {
                 kms_limit: ServiceLimiter::new(opts.kms_rate, one_second(opts.kms_rate)),
                 opts,
                 cache: Mutex::new(HashMap::new()),
+                parents: Mutex::new(HashMap::new()),
+                names: Mutex::new(HashMap::new()),
                 insync: Mutex::new(HashMap::new()),
             }),
         }
@@ -461,7 +463,7 @@ impl AwsProvider {
 }
 
 impl Provider for AwsProvider {
-    async fn observe(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
+    async fn observe(&self, scope: &Scope) -> Result<Observed, ProviderError> {
         self.observe_api(scope).await
     }
 

@@ -5,22 +5,22 @@
 //! ceil(N/300) `ListResourceRecordSets`, one `GetDNSSEC`, one parent read and one `GetChange`
 //! per journal change id (plus `ListHostedZonesByName` when the id is not given).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_route53::types::{ResourceRecordSet, RrType};
 use aws_sdk_route53domains::types::{OperationStatus as DomOpStatus, OperationType};
 use tokio::sync::Semaphore;
 
-use super::records::{canonical_name, fqdn, parse_dnskey, parse_ds_values, parse_soa, to_obs};
+use super::records::{canonical_name, fqdn, parse_dnskey, parse_ds_values};
 use super::{AwsProvider, Svc, ZoneCache, strip_id, to_timestamp};
-use crate::config::{Trust, ZoneSpec};
-use crate::model::{Action, DsRecord, DsTarget, Timestamp, Ttl, ZoneName};
-use crate::provider::{ObserveScope, ProviderError};
+use crate::config::Trust;
+use crate::model::{DsRecord, Timestamp, Ttl, ZoneName};
+use crate::provider::ProviderError;
 use crate::state::{
-    ChangeObs, ChangeStatus, DnssecObs, DomainObs, HostedZoneObs, KskObs, KskStatus, Observed,
-    OperationStatus, ParentObs, RegistrarKeyObs, RegistrarObs, RegistrarOpObs, SigningStatus,
-    StepRecord, ZoneObs,
+    ChangeObs, ChangeStatus, ChangeWatch, DnssecObs, DomainObs, HostedZoneObs, KskObs, KskStatus,
+    Observed, OperationStatus, ParentObs, RecordRead, RegistrarKeyObs, RegistrarObs,
+    RegistrarOpObs, Scope, SigningStatus, ZoneObs, ZoneScope,
 };
 
 /// Records per `ListResourceRecordSets` page (the API's maximum).
@@ -31,11 +31,10 @@ impl AwsProvider {
     /// the journal still remembers) through the APIs, zones
     /// concurrently (bounded by `concurrency`) under the shared rate limiters. `live` is left
     /// empty for the DNS observer to fill.
-    pub async fn observe_api(&self, scope: ObserveScope<'_>) -> Result<Observed, ProviderError> {
-        let targets = targets(scope);
-        let domains = domain_targets(scope);
-        let registrar_needed = !domains.is_empty()
-            || targets
+    pub async fn observe_api(&self, scope: &Scope) -> Result<Observed, ProviderError> {
+        let registrar_needed = !scope.domains.is_empty()
+            || scope
+                .zones
                 .iter()
                 .any(|z| matches!(z.trust, Some(Trust::Route53Domains)));
         let pending_ops = if registrar_needed {
@@ -47,19 +46,16 @@ impl AwsProvider {
 
         let sem = Arc::new(Semaphore::new(self.inner.opts.concurrency.max(1)));
         let mut set = tokio::task::JoinSet::new();
-        let total = targets.len();
-        for spec in targets {
+        let total = scope.zones.len();
+        for spec in &scope.zones {
             let me = self.clone();
-            let steps = scope
-                .journal
-                .zone(&spec.name)
-                .map(|z| z.steps.clone())
-                .unwrap_or_default();
+            let spec = spec.clone();
             let sem = sem.clone();
             let ops = pending_ops.clone();
+            let records = scope.records;
             set.spawn(async move {
                 let _permit = sem.acquire_owned().await;
-                let r = me.observe_zone(&spec, &steps, &ops).await;
+                let r = me.observe_zone(&spec, records, &ops).await;
                 (spec.name, r)
             });
         }
@@ -93,14 +89,9 @@ impl AwsProvider {
         if let Some(e) = first_err {
             return Err(e);
         }
-        for d in &scope.desired.domains {
-            let steps = scope
-                .journal
-                .domain(&d.name)
-                .map(|j| j.steps.clone())
-                .unwrap_or_default();
+        for d in &scope.domains {
             let registrar = self
-                .observe_registrar(&d.name, &steps, &pending_ops)
+                .observe_registrar(&d.name, &d.operations, &pending_ops)
                 .await?;
             out.domains.insert(
                 d.name.clone(),
@@ -115,32 +106,63 @@ impl AwsProvider {
 
     async fn observe_zone(
         &self,
-        spec: &Target,
-        steps: &[StepRecord],
+        spec: &ZoneScope,
+        records: RecordRead,
         pending_ops: &[(String, RegistrarOpObs)],
     ) -> Result<ZoneObs, ProviderError> {
+        let follow = records == RecordRead::Follow;
         let id = match &spec.hosted_zone_id {
             Some(id) => Some(strip_id(id)),
-            None => self.find_hosted_zone(&spec.name).await?,
+            None => match self.known_id(&spec.name).filter(|_| follow) {
+                Some(id) => Some(id),
+                None => {
+                    let id = self.find_hosted_zone(&spec.name).await?;
+                    if let Some(id) = &id {
+                        self.remember_id(&spec.name, id);
+                    }
+                    id
+                }
+            },
         };
         let mut obs = ZoneObs::default();
         let Some(id) = id else {
             return Ok(obs);
         };
-        let hz = self.observe_hosted_zone(&id, &spec.name).await?;
+        let hz = match self.followed_zone(&id).filter(|_| follow) {
+            Some(hz) => hz,
+            None => self.observe_hosted_zone(&id, &spec.name).await?,
+        };
         let private = hz.private;
         obs.hosted_zone = Some(hz);
         if !private {
-            obs.dnssec = self.get_dnssec(&id).await?;
+            obs.dnssec = match self.followed_dnssec(&id).filter(|_| follow) {
+                Some(d) => d,
+                None => {
+                    let d = self.get_dnssec(&id).await?;
+                    self.remember_dnssec(&id, &d);
+                    d
+                }
+            };
         }
-        obs.changes = self.observe_changes(steps).await?;
+        obs.changes = self.observe_changes(&spec.changes).await?;
         obs.parent = match &spec.trust {
             Some(Trust::ParentZone { hosted_zone_id, .. }) => {
-                self.observe_parent_zone(hosted_zone_id, &spec.name).await?
+                let parent_id = strip_id(hosted_zone_id);
+                match self
+                    .followed_parent(&parent_id, &spec.name)
+                    .filter(|_| follow)
+                {
+                    Some(p) => p,
+                    None => {
+                        let p = self.observe_parent_zone(&parent_id, &spec.name).await?;
+                        self.remember_parent(&parent_id, &spec.name, &p);
+                        p
+                    }
+                }
             }
             Some(Trust::Route53Domains) => {
                 match self
-                    .observe_registrar(&spec.name, steps, pending_ops)
+                    .observe_registrar(&spec.name, &spec.operations, pending_ops)
                     .await?
                 {
                     Some(r) => ParentObs::Registrar(r),
@@ -234,26 +256,15 @@ impl AwsProvider {
             .map(|d| d.name_servers().iter().map(|n| canonical_name(n)).collect())
             .unwrap_or_default();
         let sets = self.list_record_sets(id, None, None).await?;
-        let mut out = HostedZoneObs {
+        let meta = HostedZoneObs {
             id: id.to_string(),
             name_servers,
             private,
-            record_sets: Vec::with_capacity(sets.len()),
+            record_sets: Vec::new(),
             soa: Default::default(),
         };
-        let mut cache = ZoneCache::default();
-        for r in &sets {
-            if r.r#type() == &RrType::Soa && canonical_name(r.name()) == name.as_str() {
-                if let Some(soa) = parse_soa(r) {
-                    out.soa = soa;
-                }
-                cache.soa = Some(r.clone());
-                continue;
-            }
-            let o = to_obs(r);
-            cache.records.insert(o.record_ref(), o.clone());
-            out.record_sets.push(o);
-        }
+        let cache = ZoneCache::from_listing(meta, &sets, name, true);
+        let out = cache.hosted_zone.clone();
         if let Ok(mut c) = self.inner.cache.lock() {
             c.insert(id.to_string(), cache);
         }
@@ -415,48 +426,39 @@ impl AwsProvider {
         }
     }
 
-    /// `GetChange` for every change id the journal's outcomes hold. An action that took several
-    /// batches is INSYNC (under its `change_id`) only when every batch is.
+    /// `GetChange` for every change of the scope, each batch under its own id. An action that
+    /// took several batches is INSYNC (under its journal id) only when every batch is.
     async fn observe_changes(
         &self,
-        steps: &[StepRecord],
+        changes: &[ChangeWatch],
     ) -> Result<BTreeMap<String, ChangeObs>, ProviderError> {
         let mut out: BTreeMap<String, ChangeObs> = BTreeMap::new();
-        let mut seen = BTreeSet::new();
-        for s in steps {
-            let Some(Ok(r)) = s.outcome.as_ref().map(|o| &o.result) else {
-                continue;
-            };
-            let Some(main) = &r.change_id else { continue };
-            let mut ids: Vec<String> = r.change_ids.iter().map(|i| strip_id(i)).collect();
-            let main_id = strip_id(main);
-            if !ids.contains(&main_id) {
-                ids.push(main_id.clone());
-            }
+        let mut seen: BTreeMap<String, ChangeObs> = BTreeMap::new();
+        for w in changes {
+            let main_id = strip_id(&w.id);
             let mut all_insync = true;
             let mut main_obs = None;
-            for id in ids {
-                let c = match out.get(&id) {
+            for id in &w.batches {
+                let c = match seen.get(id) {
                     Some(c) => c.clone(),
-                    None if seen.contains(&id) => continue,
                     None => {
-                        seen.insert(id.clone());
-                        let c = self.get_change(&id).await?;
+                        let c = self.get_change(id).await?;
+                        seen.insert(id.clone(), c.clone());
                         out.insert(id.clone(), c.clone());
                         c
                     }
                 };
                 all_insync &= c.status == ChangeStatus::Insync;
-                if id == main_id {
+                if *id == main_id {
                     main_obs = Some(c);
                 }
             }
             if let Some(mut m) = main_obs {
-                m.id = main.clone();
+                m.id = w.id.clone();
                 if !all_insync {
                     m.status = ChangeStatus::Pending;
                 }
-                out.insert(main.clone(), m);
+                out.insert(w.id.clone(), m);
             }
         }
         Ok(out)
@@ -510,7 +512,7 @@ impl AwsProvider {
     pub async fn observe_registrar(
         &self,
         domain: &ZoneName,
-        steps: &[StepRecord],
+        asked: &[String],
         pending: &[(String, RegistrarOpObs)],
     ) -> Result<Option<RegistrarObs>, ProviderError> {
         let keys = match self.registrar_keys(domain).await? {
@@ -522,13 +524,8 @@ impl AwsProvider {
             .filter(|(d, _)| d == domain.as_str())
             .map(|(_, o)| o.clone())
             .collect();
-        let mut asked = BTreeSet::new();
-        for s in steps {
-            let Some(Ok(r)) = s.outcome.as_ref().map(|o| &o.result) else {
-                continue;
-            };
-            let Some(op) = &r.operation_id else { continue };
-            if !asked.insert(op.clone()) || operations.iter().any(|o| &o.id == op) {
+        for op in asked {
+            if operations.iter().any(|o| &o.id == op) {
                 continue;
             }
             operations.push(self.get_operation(op).await?);
@@ -662,72 +659,6 @@ impl AwsProvider {
         }
         Ok(out)
     }
-}
-
-/// What to observe of one zone: from the config, or — for a zone only the journal remembers
-/// (removed from the config mid-way) — its name and the DS target its steps used.
-#[derive(Clone, Debug)]
-pub(crate) struct Target {
-    pub name: ZoneName,
-    pub hosted_zone_id: Option<String>,
-    pub trust: Option<Trust>,
-}
-
-fn targets(scope: ObserveScope<'_>) -> Vec<Target> {
-    let mut out: Vec<Target> = scope
-        .desired
-        .zones
-        .iter()
-        .map(|z: &ZoneSpec| Target {
-            name: z.name.clone(),
-            hosted_zone_id: z.hosted_zone_id.clone(),
-            trust: z.trust.clone(),
-        })
-        .collect();
-    for (name, zj) in &scope.journal.zones {
-        if scope.desired.zone(name).is_some() {
-            continue;
-        }
-        let trust = zj.steps.iter().rev().find_map(|s| match &s.action {
-            Action::PublishDs { target, .. } | Action::RemoveDs { target, .. } => match target {
-                DsTarget::ParentZone {
-                    hosted_zone_id,
-                    parent,
-                } => Some(Trust::ParentZone {
-                    hosted_zone_id: hosted_zone_id.clone(),
-                    parent: parent.clone(),
-                    ds_ttl: Ttl(300),
-                }),
-                DsTarget::Route53Domains => Some(Trust::Route53Domains),
-                DsTarget::External => Some(Trust::External),
-            },
-            Action::AddRegistrarKey { .. } | Action::RemoveRegistrarKey { .. } => {
-                Some(Trust::Route53Domains)
-            }
-            _ => None,
-        });
-        out.push(Target {
-            name: name.clone(),
-            hosted_zone_id: None,
-            trust,
-        });
-    }
-    out
-}
-
-fn domain_targets(scope: ObserveScope<'_>) -> Vec<ZoneName> {
-    let mut out: Vec<ZoneName> = scope
-        .desired
-        .domains
-        .iter()
-        .map(|d| d.name.clone())
-        .collect();
-    for name in scope.journal.domains.keys() {
-        if !out.contains(name) {
-            out.push(name.clone());
-        }
-    }
-    out
 }
 
 fn op_status(s: Option<&DomOpStatus>) -> OperationStatus {
