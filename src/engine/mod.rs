@@ -635,6 +635,19 @@ pub fn apply_updates(journal: &mut Journal, updates: &[JournalUpdate]) {
                     .entry(key.clone())
                     .or_insert(*at);
             }
+            JournalUpdate::ChangeInsync {
+                zone,
+                change_id,
+                at,
+            } => {
+                journal
+                    .zones
+                    .entry(zone.clone())
+                    .or_default()
+                    .insync
+                    .entry(change_id.clone())
+                    .or_insert(*at);
+            }
             JournalUpdate::Direction {
                 zone,
                 target,

@@ -256,6 +256,12 @@ pub enum JournalUpdate {
         key: String,
         at: Timestamp,
     },
+    /// A step's Route 53 change was first observed INSYNC (final): later runs need not ask.
+    ChangeInsync {
+        zone: ZoneName,
+        change_id: String,
+        at: Timestamp,
+    },
     /// The zone is now being taken this way.
     Direction {
         zone: ZoneName,

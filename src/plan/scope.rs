@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::{Desired, Trust};
-use crate::model::{Action, DsTarget, Ttl, ZoneName};
+use crate::model::{Action, DsTarget, Timestamp, Ttl, ZoneName};
 use crate::state::{ChangeWatch, DomainScope, Journal, RecordRead, Scope, StepRecord, ZoneScope};
 
 /// The observation scope of a run over `desired` and `journal`, narrowed to `only` (empty: all).
@@ -23,7 +23,7 @@ pub fn scope(desired: &Desired, journal: &Journal, only: &[ZoneName]) -> Scope {
                 hosted_zone_id: z.hosted_zone_id.clone(),
                 trust: z.trust.clone(),
                 dns: z.dns.clone(),
-                changes: changes(steps),
+                changes: changes(steps, journal.zone(&z.name).map(|j| &j.insync)),
                 operations: operations(steps),
             },
         );
@@ -39,7 +39,7 @@ pub fn scope(desired: &Desired, journal: &Journal, only: &[ZoneName]) -> Scope {
                 hosted_zone_id: None,
                 trust: trust_from_steps(&zj.steps),
                 dns: Default::default(),
-                changes: changes(&zj.steps),
+                changes: changes(&zj.steps, Some(&zj.insync)),
                 operations: operations(&zj.steps),
             },
         );
@@ -70,15 +70,16 @@ pub fn scope(desired: &Desired, journal: &Journal, only: &[ZoneName]) -> Scope {
     }
 }
 
-/// The changes the steps' successful outcomes name, each once.
-fn changes(steps: &[StepRecord]) -> Vec<ChangeWatch> {
+/// The changes the steps' successful outcomes name, each once, except those the journal already
+/// saw INSYNC (final in Route 53: asking again would cost a `GetChange` per change per run).
+fn changes(steps: &[StepRecord], insync: Option<&BTreeMap<String, Timestamp>>) -> Vec<ChangeWatch> {
     let mut out: Vec<ChangeWatch> = Vec::new();
     for s in steps {
         let Some(Ok(r)) = s.outcome.as_ref().map(|o| &o.result) else {
             continue;
         };
         let Some(main) = &r.change_id else { continue };
-        if out.iter().any(|c| &c.id == main) {
+        if out.iter().any(|c| &c.id == main) || insync.is_some_and(|m| m.contains_key(main)) {
             continue;
         }
         let mut batches: Vec<String> = r.change_ids.iter().map(|i| bare(i)).collect();

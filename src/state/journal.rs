@@ -85,6 +85,12 @@ pub struct ZoneJournal {
     /// world showed DNSSEC work the journal did not hold, and every unknown is assumed the worst.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub afresh_at: Option<Timestamp>,
+    /// The Route 53 changes of this zone's steps (by the id the step's outcome holds) that an
+    /// observation saw INSYNC, each with the first instant it did. INSYNC is final in Route 53
+    /// (a change never goes back to PENDING), so later runs no longer ask `GetChange` about
+    /// them: a positive observation kept, as a mark is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub insync: BTreeMap<String, Timestamp>,
 }
 
 /// Which way a zone is being taken.

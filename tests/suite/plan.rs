@@ -620,6 +620,67 @@ fn onboard_and_destroy_with_external_registrar() {
     walk(TrustKind::External, "external");
 }
 
+/// Regression: a change once seen INSYNC (final in Route 53) is remembered in the journal, so
+/// later runs leave it out of the observation scope (no `GetChange` per change per run) and the
+/// plan stays where it was although nothing observed the change again.
+#[test]
+fn a_change_seen_insync_is_remembered_and_not_asked_about_again() {
+    let zone = "app.example.com";
+    let d = desired(vec![zone_spec(zone, TrustKind::External)], vec![]);
+    let mut j = Journal::new("lineage-test");
+    let mut st = Stage::new(zone, TrustKind::External);
+    let p = run(&d, &observed_one(zone, st.obs(t0())), &j, t0(), Mode::Apply);
+    apply_updates(&mut j, &p);
+    let lower = p.ready_steps().next().unwrap().action.clone();
+    record_step(
+        &mut j,
+        zone,
+        &format!("{zone}/lower_ttls"),
+        lower,
+        t0(),
+        Some("C1"),
+    );
+    st.ttls_lowered = true;
+    let watched = |j: &Journal| -> Vec<String> {
+        plan::scope(&d, j, &[]).zones[0]
+            .changes
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
+    };
+    assert_eq!(watched(&j), vec!["C1".to_string()]);
+
+    st.insync = vec!["C1".into()];
+    let p = run(
+        &d,
+        &observed_one(zone, st.obs(at(90))),
+        &j,
+        at(90),
+        Mode::Apply,
+    );
+    assert_eq!(ready_kinds(&p), vec![ActionKind::CreateKsk]);
+    apply_updates(&mut j, &p);
+    assert_eq!(j.zones[&zn(zone)].insync.get("C1"), Some(&at(90)));
+    assert!(watched(&j).is_empty(), "{:?}", watched(&j));
+
+    // The next run asks nothing about C1; the plan does not go back to waiting for it.
+    st.insync.clear();
+    let p = run(
+        &d,
+        &observed_one(zone, st.obs(at(3600))),
+        &j,
+        at(3600),
+        Mode::Apply,
+    );
+    assert_eq!(ready_kinds(&p), vec![ActionKind::CreateKsk]);
+    // A plan that observes it again adds nothing.
+    assert!(
+        !p.updates
+            .iter()
+            .any(|u| matches!(u, JournalUpdate::ChangeInsync { .. }))
+    );
+}
+
 mod invariants {
     //! The planner's safety invariants over random observed states, journals and times. Checked
     //! independently of the planner's own gates: from the raw observation and journal.

@@ -204,6 +204,7 @@ impl Ctx<'_> {
             if let Some(id) = &r.change_id {
                 match self.obs.changes.get(id) {
                     Some(c) if c.status == ChangeStatus::Insync => {}
+                    _ if self.zj.insync.contains_key(id) => {}
                     _ => pending.push(id.clone()),
                 }
             } else if o.reconciled && r.change_ids.is_empty() {
@@ -304,6 +305,28 @@ pub(crate) fn plan_zone(
             b
         }
     };
+
+    for id in zj
+        .steps
+        .iter()
+        .filter_map(|s| s.outcome.as_ref()?.result.as_ref().ok()?.change_id.as_ref())
+    {
+        if !zj.insync.contains_key(id)
+            && obs
+                .changes
+                .get(id)
+                .is_some_and(|c| c.status == ChangeStatus::Insync)
+            && !updates.iter().any(
+                |u| matches!(u, JournalUpdate::ChangeInsync { change_id, .. } if change_id == id),
+            )
+        {
+            updates.push(JournalUpdate::ChangeInsync {
+                zone: name.clone(),
+                change_id: id.clone(),
+                at: input.now,
+            });
+        }
+    }
 
     let direction_changed = !matches!(zj.direction, Some(d) if d.direction == direction);
     let direction_since = match zj.direction {
